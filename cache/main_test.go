@@ -1,0 +1,104 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests when any goroutine, such as a load,
+// outlives them.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// fakeClock is a clock that moves only when a test advances it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// errSourceDown is what a failing fakeSource returns.
+var errSourceDown = errors.New("source down")
+
+// fakeSource is a LoadFunc's backing store whose contents and failures a
+// test sets, and which counts its loads.
+type fakeSource struct {
+	mu     sync.Mutex
+	values map[string]string
+	fail   bool
+	calls  atomic.Int64
+}
+
+func newFakeSource(values map[string]string) *fakeSource {
+	return &fakeSource{values: values}
+}
+
+func (s *fakeSource) set(key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values[key] = value
+}
+
+func (s *fakeSource) setFailing(fail bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = fail
+}
+
+func (s *fakeSource) load(_ context.Context, key string) (string, string, bool, error) {
+	s.calls.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return "", "fake", false, errSourceDown
+	}
+	v, ok := s.values[key]
+	return v, "fake", ok, nil
+}
+
+// testOptions are the options of most tests: a fake clock, TTL 1m, stale 5m.
+func testOptions(clock *fakeClock) Options {
+	return Options{Size: 8, TTL: time.Minute, Stale: 5 * time.Minute, Now: clock.Now}
+}
+
+// mustNew returns a new cache or fails the test.
+func mustNew[V any](t testing.TB, opts Options, load LoadFunc[V]) *Cache[V] {
+	t.Helper()
+	c, err := New(opts, load)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+// mustGet returns the entry of key or fails the test.
+func mustGet[V any](t testing.TB, c *Cache[V], key string) *Entry[V] {
+	t.Helper()
+	e, err := c.Get(context.Background(), key)
+	if err != nil {
+		t.Fatalf("Get(%q): %v", key, err)
+	}
+	return e
+}
