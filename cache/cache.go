@@ -41,6 +41,21 @@ type Entry[V any] struct {
 	// LoadedAt is when the load that gave the entry began, or when the
 	// entry was Put.
 	LoadedAt time.Time
+
+	// checkedAt is when the sources were last asked for the key: LoadedAt,
+	// or the time of a failed load that kept this entry in use. It starts
+	// the TTL, so that a failing source is retried once per TTL, not by
+	// every request.
+	checkedAt time.Time
+	// pinned is set when the sources answered with something they could not
+	// accept (see Rejected): the entry then stays in use however old it
+	// grows, until a load succeeds.
+	pinned bool
+}
+
+// Stale reports whether the entry is kept in use after a failed load.
+func (e *Entry[V]) Stale() bool {
+	return !e.checkedAt.Equal(e.LoadedAt)
 }
 
 // newEntry returns an entry, with the zero value when found is false, so
@@ -51,7 +66,7 @@ func newEntry[V any](value V, found bool, source string, loadedAt time.Time) *En
 		var zero V
 		value = zero
 	}
-	return &Entry[V]{Value: value, Found: found, Source: source, LoadedAt: loadedAt}
+	return &Entry[V]{Value: value, Found: found, Source: source, LoadedAt: loadedAt, checkedAt: loadedAt}
 }
 
 // Cache is an LRU of entries with TTL, single-flight loads, stale-if-error
@@ -116,12 +131,18 @@ func New[V any](opts Options, load LoadFunc[V]) (*Cache[V], error) {
 // the others; the context keeps the values of the ctx that started it. A
 // caller waits at most until its ctx is done, and then gets ctx.Err().
 //
-// When the load fails and the key has an entry younger than TTL+Stale,
-// that entry is returned (a stale serve) and kept; otherwise the load's
-// error is returned and nothing is cached.
+// When the load fails and the key has an entry younger than TTL+Stale (of
+// any age, when the error is Rejected), that entry is returned (a stale
+// serve) and kept, and the sources are asked again a TTL later, not by
+// every request meanwhile; otherwise the load's error is returned and
+// nothing is cached.
 func (c *Cache[V]) Get(ctx context.Context, key string) (*Entry[V], error) {
 	if e, ok := c.entries.Get(key); ok && c.fresh(e) {
-		c.stats.hits.Add(1)
+		if e.Stale() {
+			c.stats.staleServes.Add(1)
+		} else {
+			c.stats.hits.Add(1)
+		}
 		return e, nil
 	}
 	c.stats.misses.Add(1)
@@ -168,9 +189,20 @@ func (c *Cache[V]) Len() int {
 	return c.entries.Len()
 }
 
-// fresh says whether e is younger than the TTL.
+// fresh says whether e can be served without asking the sources: they were
+// asked less than a TTL ago, and, for an entry kept after a failed load, it
+// is still within its stale window (or pinned).
 func (c *Cache[V]) fresh(e *Entry[V]) bool {
-	return c.opts.Now().Sub(e.LoadedAt) < c.opts.TTL
+	now := c.opts.Now()
+	if now.Sub(e.checkedAt) >= c.opts.TTL {
+		return false
+	}
+	return !e.Stale() || e.pinned || c.withinStale(e, now)
+}
+
+// withinStale says whether e may still be served after a failed load at now.
+func (c *Cache[V]) withinStale(e *Entry[V], now time.Time) bool {
+	return now.Sub(e.LoadedAt) < c.opts.TTL+c.opts.Stale
 }
 
 // store adds e under key and counts the entry it evicts, if any. The

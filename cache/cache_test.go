@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -129,11 +130,11 @@ func TestStaleIfError(t *testing.T) {
 			e, err := c.Get(context.Background(), "a")
 
 			if tt.wantStale {
-				if err != nil || e != good {
-					t.Fatalf("Get = %+v, %v; want the last good entry %+v", e, err, good)
+				if err != nil || e.Value != good.Value || !e.LoadedAt.Equal(good.LoadedAt) || !e.Stale() {
+					t.Fatalf("Get = %+v, %v; want the last good entry %+v, marked stale", e, err, good)
 				}
-				if kept, _ := c.Peek("a"); kept != good {
-					t.Errorf("cached entry after a stale serve = %+v, want the last good one kept", kept)
+				if kept, _ := c.Peek("a"); kept != e {
+					t.Errorf("cached entry after a stale serve = %+v, want the one served, %+v", kept, e)
 				}
 				if st := c.Stats(); st.StaleServes != 1 {
 					t.Errorf("stale serves = %d, want 1", st.StaleServes)
@@ -150,7 +151,7 @@ func TestStaleIfError(t *testing.T) {
 	}
 }
 
-func TestStaleServeRetriesTheSources(t *testing.T) {
+func TestStaleServeRetriesTheSourcesOncePerTTL(t *testing.T) {
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "v1"})
 	c := mustNew(t, testOptions(clock), src.load)
@@ -158,17 +159,68 @@ func TestStaleServeRetriesTheSources(t *testing.T) {
 
 	src.setFailing(true)
 	clock.Advance(2 * time.Minute)
-	mustGet(t, c, "a")
-	mustGet(t, c, "a")
+	mustGet(t, c, "a") // fails, serves v1 and keeps it for one TTL
+	clock.Advance(30 * time.Second)
+	if e := mustGet(t, c, "a"); e.Value != "v1" || !e.Stale() {
+		t.Errorf("within the retry TTL: %+v, want stale v1", e)
+	}
+	if n := src.calls.Load(); n != 2 {
+		t.Errorf("loads = %d, want 2: a failed source is not asked again within the TTL", n)
+	}
+
 	src.setFailing(false)
 	src.set("a", "v2")
+	clock.Advance(30 * time.Second)
 	e := mustGet(t, c, "a")
-
-	if e.Value != "v2" {
-		t.Errorf("value once the source is back = %q, want v2", e.Value)
+	if e.Value != "v2" || e.Stale() {
+		t.Errorf("once the source is back and the TTL is over: %+v, want fresh v2", e)
 	}
-	if n := src.calls.Load(); n != 4 {
-		t.Errorf("loads = %d, want 4: every Get after the TTL tries the sources", n)
+	if n := src.calls.Load(); n != 3 {
+		t.Errorf("loads = %d, want 3", n)
+	}
+	if st := c.Stats(); st.StaleServes != 2 {
+		t.Errorf("stale serves = %d, want 2", st.StaleServes)
+	}
+}
+
+func TestStaleServeEndsWithTheStaleWindow(t *testing.T) {
+	clock := newFakeClock()
+	src := newFakeSource(map[string]string{"a": "v1"})
+	c := mustNew(t, testOptions(clock), src.load) // TTL 1m, stale 5m
+	mustGet(t, c, "a")
+
+	src.setFailing(true)
+	clock.Advance(5*time.Minute + 30*time.Second)
+	mustGet(t, c, "a") // a stale serve, kept until 6m after the load
+	clock.Advance(31 * time.Second)
+	if e, err := c.Get(context.Background(), "a"); !errors.Is(err, errSourceDown) {
+		t.Fatalf("past the stale window: %+v, %v; want %v", e, err, errSourceDown)
+	}
+}
+
+func TestRejectedLoadKeepsTheLastGoodEntry(t *testing.T) {
+	clock := newFakeClock()
+	var rejecting atomic.Bool
+	load := func(context.Context, string) (string, string, bool, error) {
+		if rejecting.Load() {
+			return "", "dir", false, Rejected(errors.New("document does not validate"))
+		}
+		return "good", "dir", true, nil
+	}
+	c := mustNew(t, testOptions(clock), load)
+	mustGet(t, c, "a")
+
+	rejecting.Store(true)
+	for i := 0; i < 3; i++ {
+		clock.Advance(time.Hour) // far past TTL+Stale
+		if e := mustGet(t, c, "a"); e.Value != "good" {
+			t.Fatalf("after %d hours of rejected loads: %+v, want the last good entry", i+1, e)
+		}
+	}
+	rejecting.Store(false)
+	clock.Advance(time.Hour)
+	if e := mustGet(t, c, "a"); e.Stale() {
+		t.Errorf("after a good load: %+v, want a fresh entry", e)
 	}
 }
 
@@ -301,7 +353,7 @@ func TestPutReplaces(t *testing.T) {
 	c.Put("a", "written", true, "api")
 	e := mustGet(t, c, "a")
 
-	want := Entry[string]{Value: "written", Found: true, Source: "api", LoadedAt: clock.Now()}
+	want := Entry[string]{Value: "written", Found: true, Source: "api", LoadedAt: clock.Now(), checkedAt: clock.Now()}
 	if *e != want {
 		t.Errorf("entry after Put = %+v, want %+v", *e, want)
 	}

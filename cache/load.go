@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // flight is one load in progress.
@@ -62,8 +63,12 @@ func (c *Cache[V]) loadAndStore(starter context.Context, key string) (*loadResul
 	value, source, found, err := c.callLoad(starter, key)
 	c.stats.countLoad(source, found, err)
 	if err != nil {
-		c.endFlight(key, f, nil)
-		return c.fallBack(key, err)
+		kept := c.keepAfterFailure(key, err, startedAt)
+		c.endFlight(key, f, kept)
+		if kept == nil {
+			return nil, err
+		}
+		return &loadResult[V]{entry: kept, stale: true}, nil
 	}
 	// The entry's age counts from the start of the load, so that no entry
 	// is served more than TTL after its sources were read.
@@ -129,16 +134,44 @@ func (c *Cache[V]) supersede(key string) {
 	}
 }
 
-// fallBack answers a failed load of key: with the cached entry while it is
-// younger than TTL+Stale, else with err. The entry is kept as it is, so
-// the next Get tries the sources again.
-func (c *Cache[V]) fallBack(key string, err error) (*loadResult[V], error) {
-	now := c.opts.Now()
+// keepAfterFailure answers a failed load of key that began at checkedAt: it
+// returns a copy of the cached entry to keep serving, with the sources to be
+// asked again a TTL later, while the entry is within TTL+Stale of its load
+// (or however old, when err is Rejected); else nil. The failure is reported
+// either way.
+func (c *Cache[V]) keepAfterFailure(key string, err error, checkedAt time.Time) *Entry[V] {
 	e, ok := c.entries.Peek(key)
-	served := ok && now.Sub(e.LoadedAt) < c.opts.TTL+c.opts.Stale
+	rejected := IsRejected(err)
+	served := ok && (rejected || e.pinned || c.withinStale(e, c.opts.Now()))
 	c.reportLoadError(key, err, served)
 	if !served {
-		return nil, err
+		return nil
 	}
-	return &loadResult[V]{entry: e, stale: true}, nil
+	kept := *e
+	kept.checkedAt = checkedAt
+	kept.pinned = e.pinned || rejected
+	return &kept
+}
+
+// rejectedError marks a load whose source answered, but with a value it
+// could not accept, such as a document that does not validate.
+type rejectedError struct{ err error }
+
+func (e rejectedError) Error() string { return e.err.Error() }
+func (e rejectedError) Unwrap() error { return e.err }
+
+// Rejected marks err as a source's refusal of what it read. Asking again
+// will not help until someone fixes it, so the last good entry of the key
+// stays in use however old it grows, until a load succeeds.
+func Rejected(err error) error {
+	if err == nil {
+		return nil
+	}
+	return rejectedError{err}
+}
+
+// IsRejected says whether err, or an error it wraps, was marked by Rejected.
+func IsRejected(err error) bool {
+	var r rejectedError
+	return errors.As(err, &r)
 }
