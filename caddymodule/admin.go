@@ -1,0 +1,131 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/bucketcors/bucketcors/policy"
+)
+
+func init() {
+	caddy.RegisterModule(AdminAPI{})
+}
+
+// AdminAPI adds bucket_cors endpoints to Caddy's admin API:
+//
+//	GET    /bucket_cors/policies/<bucket>  the effective policy of a bucket (R2 JSON), its source and age
+//	DELETE /bucket_cors/cache              drop every cached policy
+//	DELETE /bucket_cors/cache/<bucket>     drop one bucket's cached policy
+//
+// Each answer covers every bucket_cors handler of the running config.
+type AdminAPI struct{}
+
+// CaddyModule returns the Caddy module information.
+func (AdminAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.bucket_cors",
+		New: func() caddy.Module { return new(AdminAPI) },
+	}
+}
+
+// Routes returns the admin routes.
+func (a AdminAPI) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{
+		{Pattern: "/bucket_cors/policies/", Handler: caddy.AdminHandlerFunc(a.servePolicy)},
+		{Pattern: "/bucket_cors/cache", Handler: caddy.AdminHandlerFunc(a.serveCache)},
+		{Pattern: "/bucket_cors/cache/", Handler: caddy.AdminHandlerFunc(a.serveCache)},
+	}
+}
+
+// effectivePolicy is what the admin API tells of one handler's policy for a
+// bucket.
+type effectivePolicy struct {
+	// Source names where the policy came from: "policies" (inline), a
+	// policy file's path, policy_store, policy_dir, policy_origin,
+	// "default" (the * policy) or "none".
+	Source     string          `json:"source"`
+	AgeSeconds float64         `json:"age_seconds"`
+	Stale      bool            `json:"stale,omitempty"`
+	Policy     json.RawMessage `json:"policy"`
+}
+
+func (AdminAPI) servePolicy(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use GET", r.Method)}
+	}
+	bucket := strings.TrimPrefix(r.URL.Path, "/bucket_cors/policies/")
+	if !validBucketName(bucket) {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("%q is not a bucket name", bucket)}
+	}
+	var answers []effectivePolicy
+	for _, h := range liveHandlers() {
+		ans, err := h.describePolicy(r, bucket)
+		if err != nil {
+			return caddy.APIError{HTTPStatus: http.StatusBadGateway, Err: err}
+		}
+		answers = append(answers, ans)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(map[string]any{"bucket": bucket, "handlers": answers})
+}
+
+// describePolicy resolves bucket's policy as a request would, loading it if
+// needed, and says where it came from.
+func (h *Handler) describePolicy(r *http.Request, bucket string) (effectivePolicy, error) {
+	ans := effectivePolicy{Source: "none", Policy: json.RawMessage("null")}
+	var pol *policy.Policy
+	switch st, ok := h.static[bucket]; {
+	case ok:
+		pol, ans.Source, ans.AgeSeconds = st.policy, st.source, time.Since(st.loadedAt).Seconds()
+	case h.policies != nil:
+		e, err := h.policies.Get(r.Context(), bucket)
+		if err != nil {
+			return ans, err
+		}
+		if e.Found {
+			pol, ans.Source, ans.Stale = e.Value, e.Source, e.Stale()
+			ans.AgeSeconds = cacheNow().Sub(e.LoadedAt).Seconds()
+		}
+	}
+	if pol == nil && h.defaultPolicy != nil {
+		pol, ans.Source, ans.AgeSeconds = h.defaultPolicy.policy, "default", time.Since(h.defaultPolicy.loadedAt).Seconds()
+	}
+	if pol != nil {
+		raw, err := pol.Document().MarshalR2JSON()
+		if err != nil {
+			return ans, err
+		}
+		ans.Policy = raw
+	}
+	return ans, nil
+}
+
+func (AdminAPI) serveCache(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodDelete {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use DELETE", r.Method)}
+	}
+	bucket := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/bucket_cors/cache"), "/")
+	if bucket != "" && !validBucketName(bucket) {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("%q is not a bucket name", bucket)}
+	}
+	for _, h := range liveHandlers() {
+		if h.policies == nil {
+			continue
+		}
+		if bucket == "" {
+			h.policies.InvalidateAll()
+		} else {
+			h.policies.Invalidate(bucket)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Interface guard
+var _ caddy.AdminRouter = (*AdminAPI)(nil)

@@ -1,0 +1,111 @@
+package caddymodule
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/bucketcors/bucketcors/policy"
+)
+
+// ServeHTTP answers OPTIONS requests itself and passes every other request to
+// next, rewriting the CORS headers of whatever comes back.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	bucket := h.bucketOf(r)
+	pol, err := h.policyFor(r.Context(), bucket)
+	if err != nil {
+		return h.servePolicyUnavailable(w, r, bucket, err, next)
+	}
+	if r.Method == http.MethodOptions {
+		return h.servePreflight(w, r, bucket, pol)
+	}
+	return h.serveActual(w, r, pol, next)
+}
+
+// policyFor returns the policy of bucket, or nil when it has none. The
+// configuration's own policies come first, then the sources (through the
+// cache), then the default policy.
+func (h *Handler) policyFor(ctx context.Context, bucket string) (*policy.Policy, error) {
+	if bucket == "" {
+		return nil, nil
+	}
+	if st, ok := h.static[bucket]; ok {
+		return st.policy, nil
+	}
+	if h.policies != nil {
+		e, err := h.policies.Get(ctx, bucket)
+		if err != nil {
+			return nil, err
+		}
+		if e.Found {
+			return e.Value, nil
+		}
+	}
+	if h.defaultPolicy != nil {
+		return h.defaultPolicy.policy, nil
+	}
+	return nil, nil
+}
+
+// serveActual lets next answer and rewrites the CORS headers of its answer,
+// also when next fails and the server writes the error status.
+func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, pol *policy.Policy, next caddyhttp.Handler) error {
+	cw := &corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	if pol != nil {
+		cw.hasPolicy = true
+		if origin, ok := requestOrigin(r); ok {
+			cw.grant = pol.Actual(origin, r.Method)
+		}
+	}
+	err := next.ServeHTTP(cw, r)
+	if err != nil {
+		// The server writes the error status on w after we return: let it
+		// carry the grant so that the page can read the error.
+		cw.apply()
+	}
+	return err
+}
+
+// servePolicyUnavailable answers when the bucket's policy could not be read
+// and no earlier copy is left to serve: a preflight gets S3's 503, any other
+// request goes on without CORS headers.
+func (h *Handler) servePolicyUnavailable(w http.ResponseWriter, r *http.Request, bucket string, err error, next caddyhttp.Handler) error {
+	h.logger.Debug("bucket policy unavailable", zap.String("bucket", bucket), zap.Error(err))
+	if r.Method == http.MethodOptions {
+		return writeS3Error(w, http.StatusServiceUnavailable, s3Error{
+			Code:    "ServiceUnavailable",
+			Message: "The CORS configuration of this bucket cannot be read now. Please try again.",
+		})
+	}
+	return h.serveActual(w, r, nil, next)
+}
+
+// requestOrigin returns the request's Origin when it has exactly one.
+func requestOrigin(r *http.Request) (string, bool) {
+	values := r.Header["Origin"]
+	if len(values) != 1 {
+		return "", false
+	}
+	return values[0], true
+}
+
+// logRefusal writes the debug line of a refused preflight.
+func (h *Handler) logRefusal(bucket, origin, method string, res *policy.PreflightResult) {
+	ce := h.logger.Check(zapcore.DebugLevel, "preflight refused")
+	if ce == nil {
+		return
+	}
+	fields := []zap.Field{
+		zap.String("bucket", bucket),
+		zap.String("origin", origin),
+		zap.String("method", method),
+		zap.Stringer("reason", res.Denied),
+	}
+	if res.DeniedHeader != "" {
+		fields = append(fields, zap.String("header", res.DeniedHeader))
+	}
+	ce.Write(fields...)
+}

@@ -1,0 +1,138 @@
+package caddymodule
+
+import (
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/bucketcors/bucketcors/policy"
+)
+
+// corsWriter rewrites the Access-Control-* headers of a response once, just
+// before they are sent: on the first final WriteHeader, or on the first Write,
+// ReadFrom or Flush that comes without one. It never buffers the body.
+type corsWriter struct {
+	caddyhttp.ResponseWriterWrapper
+	grant     policy.Grant
+	hasPolicy bool
+	applied   bool
+	// values backs the header values this writer sets, so that a response
+	// costs no allocation beyond the writer itself and no two responses
+	// share a slice that a later handler might edit in place.
+	values [grantHeaderCount + 1]string
+}
+
+// apply removes the origin's CORS headers and sets the policy's, once.
+func (cw *corsWriter) apply() {
+	if cw.applied {
+		return
+	}
+	cw.applied = true
+	h := cw.ResponseWriter.Header()
+	deleteCORSHeaders(h)
+	if !cw.hasPolicy {
+		return
+	}
+	if vary := h["Vary"]; !varyHasOrigin(vary) {
+		cw.values[grantHeaderCount] = "Origin"
+		if len(vary) == 0 {
+			h["Vary"] = cw.values[grantHeaderCount:]
+		} else {
+			h["Vary"] = append(vary, "Origin")
+		}
+	}
+	if cw.grant.Allowed {
+		setGrantHeaders(h, &cw.grant, cw.values[:grantHeaderCount])
+	}
+}
+
+// WriteHeader applies the CORS headers on the final status. Informational
+// answers (103 Early Hints) only lose the origin's CORS headers.
+func (cw *corsWriter) WriteHeader(status int) {
+	if status >= 100 && status < 200 {
+		deleteCORSHeaders(cw.ResponseWriter.Header())
+	} else {
+		cw.apply()
+	}
+	cw.ResponseWriter.WriteHeader(status)
+}
+
+// Write applies the CORS headers when no WriteHeader came first.
+func (cw *corsWriter) Write(p []byte) (int, error) {
+	cw.apply()
+	return cw.ResponseWriter.Write(p)
+}
+
+// ReadFrom applies the CORS headers and hands the copy to the underlying
+// writer, which keeps its own fast paths (sendfile, splice).
+func (cw *corsWriter) ReadFrom(r io.Reader) (int64, error) {
+	cw.apply()
+	return cw.ResponseWriterWrapper.ReadFrom(r)
+}
+
+// FlushError applies the CORS headers before a flush sends them; it is what
+// http.ResponseController calls.
+func (cw *corsWriter) FlushError() error {
+	cw.apply()
+	return http.NewResponseController(cw.ResponseWriter).Flush()
+}
+
+// grantHeaderCount is the most headers setGrantHeaders sets.
+const grantHeaderCount = 5
+
+// setGrantHeaders sets the headers a grant gives an actual request, using
+// values as backing store for the header slices.
+func setGrantHeaders(h http.Header, g *policy.Grant, values []string) {
+	n := 0
+	set := func(key, value string) {
+		values[n] = value
+		h[key] = values[n : n+1 : n+1]
+		n++
+	}
+	set("Access-Control-Allow-Origin", g.AllowOrigin)
+	if g.AllowCredentials {
+		set("Access-Control-Allow-Credentials", "true")
+	}
+	set("Access-Control-Allow-Methods", g.AllowMethods)
+	if g.ExposeHeaders != "" {
+		set("Access-Control-Expose-Headers", g.ExposeHeaders)
+	}
+	if g.MaxAge != "" {
+		set("Access-Control-Max-Age", g.MaxAge)
+	}
+}
+
+const corsHeaderPrefix = "Access-Control-"
+
+// deleteCORSHeaders removes every Access-Control-* header, whatever its case.
+func deleteCORSHeaders(h http.Header) {
+	for key := range h {
+		if len(key) >= len(corsHeaderPrefix) && strings.EqualFold(key[:len(corsHeaderPrefix)], corsHeaderPrefix) {
+			delete(h, key)
+		}
+	}
+}
+
+// varyHasOrigin reports whether Vary already covers Origin (by naming it, or
+// by "*").
+func varyHasOrigin(lines []string) bool {
+	for _, line := range lines {
+		for line != "" {
+			var item string
+			item, line, _ = strings.Cut(line, ",")
+			item = strings.TrimSpace(item)
+			if item == "*" || strings.EqualFold(item, "Origin") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Interface guards
+var (
+	_ http.ResponseWriter = (*corsWriter)(nil)
+	_ io.ReaderFrom       = (*corsWriter)(nil)
+)
