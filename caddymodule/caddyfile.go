@@ -62,6 +62,11 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			stale        <duration>
 //			load_timeout <duration>
 //		}
+//		cors_api {
+//			access_key <key>      # one or more pairs,
+//			secret_key <secret>   # each access_key followed by its secret_key
+//			region     <region>
+//		}
 //	}
 //
 // Every policy is validated here, so `caddy adapt` reports a bad one with the
@@ -88,6 +93,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.unmarshalPolicyOrigin(d)
 		case "cache":
 			err = h.unmarshalCache(d)
+		case "cors_api":
+			err = h.unmarshalCORSAPI(d)
 		default:
 			err = d.Errf("unknown subdirective %q of bucket_cors", d.Val())
 		}
@@ -337,6 +344,49 @@ func (h *Handler) unmarshalCache(d *caddyfile.Dispenser) error {
 		*dur.dst = caddy.Duration(v)
 	}
 	h.Cache = cfg
+	return nil
+}
+
+// unmarshalCORSAPI reads `cors_api { access_key; secret_key; ...; region }`.
+func (h *Handler) unmarshalCORSAPI(d *caddyfile.Dispenser) error {
+	if h.CORSAPI != nil {
+		return d.Errf("cors_api is given twice")
+	}
+	if d.NextArg() {
+		return d.Errf("cors_api takes no argument, got %q; put its settings in its block", d.Val())
+	}
+	api := new(CORSAPI)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var value string
+		name := d.Val()
+		if err := oneArg(d, &value); err != nil {
+			return err
+		}
+		pending := len(api.Keys) > 0 && api.Keys[len(api.Keys)-1].SecretKey == ""
+		switch name {
+		case "access_key":
+			if pending {
+				return d.Errf("access_key %s has no secret_key yet; give each access_key its secret_key on the next line", api.Keys[len(api.Keys)-1].AccessKey)
+			}
+			api.Keys = append(api.Keys, APIKey{AccessKey: value})
+		case "secret_key":
+			if !pending {
+				return d.Errf("secret_key must follow its access_key")
+			}
+			api.Keys[len(api.Keys)-1].SecretKey = value
+		case "region":
+			if api.Region != "" {
+				return d.Errf("region is given twice")
+			}
+			api.Region = value
+		default:
+			return d.Errf("unknown subdirective %q of cors_api; use access_key, secret_key or region", name)
+		}
+	}
+	if len(api.Keys) == 0 || api.Keys[len(api.Keys)-1].SecretKey == "" {
+		return d.Errf("cors_api needs at least one access_key with its secret_key")
+	}
+	h.CORSAPI = api
 	return nil
 }
 

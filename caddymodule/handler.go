@@ -11,10 +11,14 @@ import (
 	"github.com/bucketcors/bucketcors/policy"
 )
 
-// ServeHTTP answers OPTIONS requests itself and passes every other request to
-// next, rewriting the CORS headers of whatever comes back.
+// ServeHTTP answers OPTIONS requests (and, with cors_api, the bucket CORS
+// API) itself, and passes every other request to next, rewriting the CORS
+// headers of whatever comes back.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	bucket := h.bucketOf(r)
+	if r.Method != http.MethodOptions && h.isCORSAPICall(r) {
+		return h.serveCORSAPI(w, r, bucket)
+	}
 	pol, err := h.policyFor(r.Context(), bucket)
 	if err != nil {
 		return h.servePolicyUnavailable(w, r, bucket, err, next)

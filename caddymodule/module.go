@@ -73,10 +73,15 @@ type Handler struct {
 	// PolicyStore and PolicyOrigin.
 	Cache *CacheConfig `json:"cache,omitempty"`
 
+	// CORSAPI answers PutBucketCors, GetBucketCors and DeleteBucketCors
+	// here, keeping the policies in PolicyStore.
+	CORSAPI *CORSAPI `json:"cors_api,omitempty"`
+
 	static         map[string]*staticPolicy
 	defaultPolicy  *staticPolicy
 	sources        []policySource
 	store          *storeSource
+	corsAPI        *corsAPI
 	policies       *cache.Cache[*policy.Policy]
 	bucketFromPath bool
 	logger         *zap.Logger
@@ -107,6 +112,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.static = static
 
 	if err := h.provisionSources(); err != nil {
+		return err
+	}
+	if err := h.provisionCORSAPI(); err != nil {
 		return err
 	}
 	if len(h.sources) > 0 {
