@@ -28,17 +28,22 @@ type s3Error struct {
 	Details      string   `xml:"Details,omitempty"`
 }
 
-// writeS3Error answers with status and the error's XML body.
-func writeS3Error(w http.ResponseWriter, status int, e s3Error) error {
+// renderS3Error returns the XML body of e.
+func renderS3Error(e s3Error) []byte {
 	var body bytes.Buffer
 	body.WriteString(xml.Header)
-	if err := xml.NewEncoder(&body).Encode(e); err != nil {
-		return err
-	}
+	// Encoding a struct of strings cannot fail.
+	_ = xml.NewEncoder(&body).Encode(e)
+	return body.Bytes()
+}
+
+// writeS3Error answers with status and the error's XML body.
+func writeS3Error(w http.ResponseWriter, status int, e s3Error) error {
+	body := renderS3Error(e)
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
-	h.Set("Content-Length", strconv.Itoa(body.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, err := w.Write(body.Bytes())
+	_, err := w.Write(body)
 	return err
 }
