@@ -1,0 +1,295 @@
+package testrig
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+func TestFreePort(t *testing.T) {
+	seen := map[int]bool{}
+	for range 20 {
+		p := FreePort(t)
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			t.Fatalf("port %d is not free: %v", p, err)
+		}
+		l.Close()
+	}
+	if a := FreeAddr(t); !strings.HasPrefix(a, "127.0.0.1:") {
+		t.Errorf("FreeAddr = %q", a)
+	}
+}
+
+func TestPrepareCaddyfile(t *testing.T) {
+	const opts = "\tdefault_bind 127.0.0.1\n\tskip_install_trust\n"
+	for _, tc := range []struct{ name, in, want string }{
+		{"no global block",
+			"http://127.0.0.1:1 {\n\trespond hi\n}\n",
+			"{\n" + opts + "}\n\nhttp://127.0.0.1:1 {\n\trespond hi\n}\n"},
+		{"global block after comments",
+			"# c\n\n{\n\tdebug\n}\n:1 {\n}\n",
+			"# c\n\n{\n" + opts + "\tdebug\n}\n:1 {\n}\n"},
+		{"CRLF",
+			"{\r\n\tdebug\r\n}\r\n",
+			"{\r\n" + opts + "\tdebug\r\n}\r\n"},
+		{"options already there",
+			"{\n\tdefault_bind 127.0.0.2\n\tskip_install_trust\n}\n",
+			"{\n\tdefault_bind 127.0.0.2\n\tskip_install_trust\n}\n"},
+	} {
+		if got := prepareCaddyfile(tc.in); got != tc.want {
+			t.Errorf("%s:\ngot  %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestDialAddrs(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:80":        "127.0.0.1:80",
+		"tcp/[::1]:81":        "[::1]:81",
+		"127.0.0.1:8000-8002": "127.0.0.1:8000 127.0.0.1:8001 127.0.0.1:8002",
+		"udp/127.0.0.1:443":   "",
+		"unix//tmp/x.sock":    "",
+	} {
+		got, err := dialAddrs(in)
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("dialAddrs(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{":80", "0.0.0.0:80", "10.0.0.1:80"} {
+		if _, err := dialAddrs(in); err == nil {
+			t.Errorf("dialAddrs(%q) accepted a non-loopback address", in)
+		}
+	}
+}
+
+func TestMissingProgramSkips(t *testing.T) {
+	t.Setenv("BUCKETCORS_REQUIRE_INTEGRATION", "")
+	t.Setenv("BUCKETCORS_MINIO", filepath.Join(t.TempDir(), "minio"))
+	found := false
+	ok := t.Run("minio", func(t *testing.T) {
+		minioBinary(t)
+		found = true
+	})
+	if !ok || found {
+		t.Errorf("a missing MinIO did not skip: ok %v, found %v", ok, found)
+	}
+}
+
+// TestPortTaken has MinIO's and Caddy's first address taken, as another
+// process could take it after FreePort: they start on another.
+func TestPortTaken(t *testing.T) {
+	// A server that answers, as the program that took the port would.
+	taken := httptest.NewServer(http.NotFoundHandler())
+	defer taken.Close()
+	first := true
+	pickAddr = func(t testing.TB) string {
+		if first {
+			first = false
+			return taken.Listener.Addr().String()
+		}
+		return FreeAddr(t)
+	}
+	defer func() { pickAddr = FreeAddr }()
+
+	m := StartMinIO(t)
+	if m.Endpoint == "http://"+taken.Listener.Addr().String() {
+		t.Fatal("MinIO reports the taken address")
+	}
+	first = true
+	c := StartCaddy(t, fmt.Sprintf("http://%s {\n\trespond ok\n}\n", FreeAddr(t)))
+	if c.AdminURL() == "http://"+taken.Listener.Addr().String() {
+		t.Fatal("Caddy reports the taken admin address")
+	}
+}
+
+func TestMinIO(t *testing.T) {
+	t.Parallel()
+	m := StartMinIO(t)
+	m.CreateBucket(t, "rig")
+	m.PutObject(t, "rig", "dir/a.txt", []byte("hello"), "text/plain")
+	if body, ok := m.GetObject(t, "rig", "dir/a.txt"); !ok || string(body) != "hello" {
+		t.Fatalf("GetObject = %q, %v", body, ok)
+	}
+	if _, ok := m.GetObject(t, "rig", "nope"); ok {
+		t.Fatal("GetObject of a missing key reported it exists")
+	}
+
+	// Stopped, it refuses connections; started again, it has kept the data.
+	m.Stop(t)
+	if resp, err := http.Get(m.Endpoint + "/minio/health/live"); err == nil {
+		resp.Body.Close()
+		t.Fatal("MinIO answers after Stop")
+	}
+	m.Start(t)
+	if body, ok := m.GetObject(t, "rig", "dir/a.txt"); !ok || string(body) != "hello" {
+		t.Fatalf("after restart, GetObject = %q, %v", body, ok)
+	}
+}
+
+// get returns the status and body of a GET.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestCaddy(t *testing.T) {
+	t.Parallel()
+	m := StartMinIO(t)
+	m.CreateBucket(t, "rig")
+	site, proxy := FreeAddr(t), FreeAddr(t)
+	caddyfile := func(greeting string) string {
+		return fmt.Sprintf(`http://%s {
+	respond "%s"
+}
+
+http://%s {
+	reverse_proxy %s
+}
+`, site, greeting, proxy, strings.TrimPrefix(m.Endpoint, "http://"))
+	}
+	c := StartCaddy(t, caddyfile("hello"))
+
+	if code, body := get(t, "http://"+site+"/"); code != 200 || body != "hello" {
+		t.Errorf("respond site: %d %q", code, body)
+	}
+	if code, _ := get(t, "http://"+proxy+"/minio/health/ready"); code != 200 {
+		t.Errorf("MinIO through Caddy: %d", code)
+	}
+	// Caddy passes the Host through to MinIO, so a SigV4 request signed for
+	// Caddy's address is valid.
+	client := m.Client(t, func(o *s3.Options) { o.BaseEndpoint = aws.String("http://" + proxy) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("rig")}); err != nil {
+		t.Errorf("HeadBucket through Caddy: %v", err)
+	}
+	if code, body := get(t, c.AdminURL()+"/config/"); code != 200 || !strings.Contains(body, `"127.0.0.1:`) {
+		t.Errorf("admin /config/: %d %s", code, body)
+	}
+
+	c.Reload(t, caddyfile("reloaded"))
+	if code, body := get(t, "http://"+site+"/"); code != 200 || body != "reloaded" {
+		t.Errorf("after Reload: %d %q", code, body)
+	}
+	// A refused config leaves the running one in place.
+	err := c.TryReload(t, "http://"+site+" {\n\tno_such_directive\n}\n")
+	if err == nil || !strings.Contains(err.Error(), "no_such_directive") {
+		t.Errorf("TryReload of a bad Caddyfile: %v", err)
+	}
+	if code, body := get(t, "http://"+site+"/"); code != 200 || body != "reloaded" {
+		t.Errorf("after a refused reload: %d %q", code, body)
+	}
+	if !strings.Contains(c.Logs(), "serving initial configuration") {
+		t.Errorf("Logs lack Caddy's start-up line:\n%s", c.Logs())
+	}
+}
+
+func TestValidateAdapt(t *testing.T) {
+	t.Parallel()
+	good := fmt.Sprintf("http://%s {\n\trespond ok\n}\n", FreeAddr(t))
+	if out, err := Validate(t, good); err != nil || !strings.Contains(out, "Valid configuration") {
+		t.Errorf("Validate(good) = %v\n%s", err, out)
+	}
+	js, _, err := Adapt(t, good)
+	if err != nil || !strings.Contains(js, `"static_response"`) {
+		t.Errorf("Adapt(good) = %v\n%s", err, js)
+	}
+
+	bad := "http://127.0.0.1:1 {\n\tno_such_directive\n}\n"
+	if out, err := Validate(t, bad); err == nil || !strings.Contains(out, "Caddyfile:2") {
+		t.Errorf("Validate(bad) = %v\n%s", err, out)
+	}
+	if js, out, err := Adapt(t, bad); err == nil || js != "" || !strings.Contains(out, "no_such_directive") {
+		t.Errorf("Adapt(bad) = %v, json %q\n%s", err, js, out)
+	}
+}
+
+func TestBrowser(t *testing.T) {
+	t.Parallel()
+	m := StartMinIO(t)
+	page, plain, proxy := FreeAddr(t), FreeAddr(t), FreeAddr(t)
+	StartCaddy(t, fmt.Sprintf(`http://%s {
+	handle /hello {
+		respond "hello"
+	}
+	handle {
+		header Content-Type "text/html; charset=utf-8"
+		respond "<!doctype html><title>rig</title>"
+	}
+}
+
+http://%s {
+	respond "no CORS here"
+}
+
+http://%s {
+	reverse_proxy %s
+}
+`, page, plain, proxy, strings.TrimPrefix(m.Endpoint, "http://")))
+	ctx := Browser(t)
+	pageURL := "http://" + page + "/"
+
+	if title := EvalAsync[string](t, ctx, pageURL, `Promise.resolve(document.title)`); title != "rig" {
+		t.Errorf("title = %q", title)
+	}
+	r := Fetch(t, ctx, "", "/hello", nil)
+	if r.Status != 200 || r.Body != "hello" || r.Error != "" {
+		t.Errorf("same-origin fetch: %+v", r)
+	}
+	// Cross-origin, without CORS headers: the browser blocks the response.
+	r = Fetch(t, ctx, "", "http://"+plain+"/", nil)
+	if r.Error == "" || r.Status != 0 || !strings.Contains(strings.Join(r.Console, "\n"), "blocked by CORS policy") {
+		t.Errorf("cross-origin fetch without CORS: %+v", r)
+	}
+	// MinIO's own global CORS echoes any origin: the 403 is readable.
+	r = Fetch(t, ctx, "", "http://"+proxy+"/rig/x", &FetchOptions{Method: "PUT", Body: "x"})
+	if r.Status != 403 || !strings.Contains(r.Body, "<Code>") {
+		t.Errorf("cross-origin fetch to MinIO: %+v", r)
+	}
+
+	// *.test names reach loopback servers, each name its own origin.
+	blank := strings.Replace(BlankPage(t), "127.0.0.1", "app.test", 1)
+	if origin := EvalAsync[string](t, ctx, blank, `location.origin`); origin+"/" != blank {
+		t.Errorf("origin of %s = %q", blank, origin)
+	}
+}
+
+func TestAWS(t *testing.T) {
+	t.Parallel()
+	m := StartMinIO(t)
+	m.CreateBucket(t, "rig-aws")
+	out, err := m.AWS(t, "s3api", "list-buckets", "--output", "json")
+	if err != nil || !strings.Contains(out, `"rig-aws"`) {
+		t.Fatalf("list-buckets = %v\n%s", err, out)
+	}
+	// An S3 error comes back with the CLI's message.
+	_, err = m.AWS(t, "s3api", "get-object", "--bucket", "rig-aws", "--key", "nope", "/dev/null")
+	if err == nil || !strings.Contains(err.Error(), "NoSuchKey") {
+		t.Errorf("get-object of a missing key: %v", err)
+	}
+}
