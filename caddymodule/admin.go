@@ -62,7 +62,7 @@ func (AdminAPI) servePolicy(w http.ResponseWriter, r *http.Request) error {
 	if !validBucketName(bucket) {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("%q is not a bucket name", bucket)}
 	}
-	var answers []effectivePolicy
+	answers := []effectivePolicy{} // [] rather than null when no handler runs
 	for _, h := range liveHandlers() {
 		ans, err := h.describePolicy(r, bucket)
 		if err != nil {

@@ -15,6 +15,10 @@ import (
 // API) itself, and passes every other request to next, rewriting the CORS
 // headers of whatever comes back.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if r.Method == http.MethodOptions && len(r.Header["Origin"]) == 0 {
+		// S3's answer, whatever the bucket and its policy.
+		return writeS3Error(w, http.StatusBadRequest, s3Error{Code: "BadRequest", Message: msgOriginNeeded})
+	}
 	bucket := h.bucketOf(r)
 	if r.Method != http.MethodOptions && h.isCORSAPICall(r) {
 		return h.serveCORSAPI(w, r, bucket)
@@ -65,11 +69,10 @@ func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, pol *polic
 		}
 	}
 	err := next.ServeHTTP(cw, r)
-	if err != nil {
-		// The server writes the error status on w after we return: let it
-		// carry the grant so that the page can read the error.
-		cw.apply()
-	}
+	// When next wrote nothing, the server sends the header map as it stands
+	// once we return, or writes the error status on it: either way it must
+	// carry the policy's headers (and the grant lets a page read an error).
+	cw.apply()
 	return err
 }
 

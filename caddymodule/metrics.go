@@ -51,8 +51,10 @@ func (cacheCollector) Collect(ch chan<- prometheus.Metric) {
 
 // registerMetrics adds the collector to a config's registry. Every handler
 // of a config calls it; the first registration counts, the others find it
-// there already.
-func registerMetrics(reg prometheus.Registerer) error {
+// there already. A context without a registry (a bare caddy.Context{}, as in
+// tests) has a nil *Registry, which must not reach Register as a non-nil
+// Registerer.
+func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}

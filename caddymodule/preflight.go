@@ -14,12 +14,9 @@ const preflightVary = "Origin, Access-Control-Request-Headers, Access-Control-Re
 // preflightHeaderCount is the most headers a preflight answer sets.
 const preflightHeaderCount = grantHeaderCount + 2
 
-// servePreflight answers an OPTIONS request by S3's rules; it never reaches
-// the origin.
+// servePreflight answers an OPTIONS request that has an Origin by S3's
+// rules; it never reaches the origin.
 func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket string, pol *policy.Policy) error {
-	if len(r.Header["Origin"]) == 0 {
-		return writeS3Error(w, http.StatusBadRequest, s3Error{Code: "BadRequest", Message: msgOriginNeeded})
-	}
 	origin, _ := requestOrigin(r)
 	method := r.Header.Get("Access-Control-Request-Method")
 	if pol == nil {

@@ -1,0 +1,212 @@
+package caddymodule
+
+import (
+	"net/http"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// gatherMetrics collects bucketcors' metrics through a registry of their
+// own (a pedantic one, which also checks that what is collected matches
+// what is described) and returns them as "name{label=value,...}" -> value.
+func gatherMetrics(t *testing.T) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := registerMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("Gather: %v", err)
+	}
+	out := make(map[string]float64)
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+strconv.Quote(l.GetValue()))
+			}
+			sort.Strings(labels)
+			key := mf.GetName()
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			out[key] = metricValue(mf.GetType(), m)
+		}
+	}
+	return out
+}
+
+func metricValue(typ dto.MetricType, m *dto.Metric) float64 {
+	if typ == dto.MetricType_COUNTER {
+		return m.GetCounter().GetValue()
+	}
+	return m.GetGauge().GetValue()
+}
+
+// isolateMetrics starts the test with no counters: it needs every other
+// test's handlers retired, and sets the retired handlers' totals aside
+// until the test ends.
+func isolateMetrics(t *testing.T) {
+	t.Helper()
+	handlers.Lock()
+	defer handlers.Unlock()
+	if n := len(handlers.live); n != 0 {
+		t.Fatalf("%d handlers of other tests are still live", n)
+	}
+	saved := handlers.retired
+	handlers.retired = cacheTotals{}
+	t.Cleanup(func() {
+		handlers.Lock()
+		defer handlers.Unlock()
+		handlers.retired = saved
+	})
+}
+
+// lookup runs one preflight for bucket: one policy lookup.
+func lookup(t *testing.T, h *Handler, bucket string) {
+	t.Helper()
+	req := newRequest(t, http.MethodOptions, "http://proxy.example/"+bucket+"/key",
+		"Origin", appOrigin, "Access-Control-Request-Method", "GET")
+	if _, err := serveRecorded(h, req, mustNotRun(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMetricsCountCacheLookups: after a known sequence of lookups the
+// counters say exactly how many were hits, misses and stale serves, and
+// which source answered each load; a retired handler's counts are kept.
+func TestMetricsCountCacheLookups(t *testing.T) {
+	isolateMetrics(t)
+	clock := useFakeClock(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "assets.json", allowing(appOrigin))
+	h := handlerFromCaddyfile(t, `bucket_cors {
+	policy static {
+		rule {
+			origins *
+			methods GET
+		}
+	}
+	policy_dir `+dir+`
+	cache {
+		ttl 30s
+	}
+}`)
+
+	lookup(t, h, "assets")  // miss: policy_dir has it
+	lookup(t, h, "assets")  // hit
+	lookup(t, h, "assets")  // hit
+	lookup(t, h, "nothing") // miss: no source has it
+	lookup(t, h, "nothing") // hit (negative entry)
+	lookup(t, h, "static")  // the configuration's own: no cache lookup
+	writeFile(t, dir, "assets.json", "not a policy")
+	clock.Advance(dirTTL + time.Second)
+	lookup(t, h, "assets") // miss: the read fails, the previous policy is served
+	lookup(t, h, "assets") // stale serve
+
+	want := map[string]float64{
+		"bucketcors_cache_hits_total":                                       3,
+		"bucketcors_cache_misses_total":                                     3,
+		"bucketcors_cache_stale_serves_total":                               2,
+		"bucketcors_cache_evictions_total":                                  0,
+		`bucketcors_policy_loads_total{result="found",source="policy_dir"}`: 1,
+		`bucketcors_policy_loads_total{result="error",source="policy_dir"}`: 1,
+		`bucketcors_policy_loads_total{result="not_found",source="none"}`:   1,
+		"bucketcors_cache_entries":                                          2,
+	}
+	if got := gatherMetrics(t); !reflect.DeepEqual(got, want) {
+		t.Errorf("metrics:\n got: %v\nwant: %v", got, want)
+	}
+
+	// A reload retires the handler: its entries go, its counts stay.
+	if err := h.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	want["bucketcors_cache_entries"] = 0
+	if got := gatherMetrics(t); !reflect.DeepEqual(got, want) {
+		t.Errorf("metrics after the handler retired:\n got: %v\nwant: %v", got, want)
+	}
+}
+
+// TestMetricsCountEvictions: a cache of one entry evicts the older bucket.
+func TestMetricsCountEvictions(t *testing.T) {
+	isolateMetrics(t)
+	useFakeClock(t)
+	dir := t.TempDir()
+	h := handlerFromCaddyfile(t, `bucket_cors {
+	policy_dir `+dir+`
+	cache {
+		size 1
+	}
+}`)
+	lookup(t, h, "first")
+	lookup(t, h, "second")
+	got := gatherMetrics(t)
+	if got["bucketcors_cache_evictions_total"] != 1 || got["bucketcors_cache_entries"] != 1 {
+		t.Errorf("evictions = %v, entries = %v; want 1 and 1", got["bucketcors_cache_evictions_total"], got["bucketcors_cache_entries"])
+	}
+}
+
+// TestMetricsRegisterAgainOnReload: every handler of a config registers
+// the collector on the config's registry, and a reload does it again on a
+// new registry while the old config still runs; none of that is an error,
+// and each registry can be gathered.
+func TestMetricsRegisterAgainOnReload(t *testing.T) {
+	dir := t.TempDir()
+	newDirHandler := func() *Handler { return &Handler{PolicyDir: dir} }
+
+	oldCtx, cancelOld := newTestContext()
+	defer cancelOld()
+	first, second := newDirHandler(), newDirHandler()
+	for _, h := range []*Handler{first, second} {
+		if err := h.Provision(oldCtx); err != nil {
+			t.Fatalf("Provision on the config's registry: %v", err)
+		}
+		defer h.Cleanup()
+	}
+	if err := registerMetrics(oldCtx.GetMetricsRegistry()); err != nil {
+		t.Errorf("registering once more: %v", err)
+	}
+
+	newCtx, cancelNew := newTestContext()
+	defer cancelNew()
+	reloaded := newDirHandler()
+	if err := reloaded.Provision(newCtx); err != nil {
+		t.Fatalf("Provision on the reloaded config's registry: %v", err)
+	}
+	defer reloaded.Cleanup()
+
+	for name, reg := range map[string]*prometheus.Registry{"old": oldCtx.GetMetricsRegistry(), "new": newCtx.GetMetricsRegistry()} {
+		families, err := reg.Gather()
+		if err != nil {
+			t.Errorf("gathering the %s registry: %v", name, err)
+		}
+		found := false
+		for _, mf := range families {
+			found = found || mf.GetName() == "bucketcors_cache_entries"
+		}
+		if !found {
+			t.Errorf("the %s registry has no bucketcors metrics", name)
+		}
+	}
+}
+
+// TestProvisionWithoutMetricsRegistry: a bare caddy.Context, as Caddy's own
+// module tests use, has no metrics registry; provisioning a cache must not
+// panic on it.
+func TestProvisionWithoutMetricsRegistry(t *testing.T) {
+	h := &Handler{PolicyDir: t.TempDir()}
+	if err := h.Provision(caddy.Context{}); err != nil {
+		t.Fatalf("Provision: %v", err)
+	}
+	h.Cleanup()
+}
