@@ -72,6 +72,8 @@ type Rule struct {
 // Document is a policy as written: its rules in order, and the dialect it was
 // read from (zero for a document built in code).
 type Document struct {
+	// Dialect is the format the document was read from.
 	Dialect Dialect
-	Rules   []Rule
+	// Rules are in the document's order, which is the order of evaluation.
+	Rules []Rule
 }

@@ -1,0 +1,95 @@
+package policy
+
+import "strings"
+
+// maxOriginLength bounds the Origin a request may carry: far above any real
+// one, and it keeps a hostile megabyte from being scanned and hashed.
+const maxOriginLength = 4096
+
+// wellFormedOrigin reports whether o is an origin as a browser serialises it:
+// a lower-case scheme, "://", a lower-case host name or bracketed IPv6
+// literal, and an optional port. Anything else (a path, a query, user info,
+// upper case, spaces, control bytes) is what no browser sends, and it matches
+// no rule, not even "*". It reads each byte once and does not allocate.
+func wellFormedOrigin(o string) bool {
+	if len(o) == 0 || len(o) > maxOriginLength || o[0] < 'a' || o[0] > 'z' {
+		return false
+	}
+	i := 1
+	for i < len(o) && charClass[o[i]]&classScheme != 0 {
+		i++
+	}
+	if !strings.HasPrefix(o[i:], "://") {
+		return false
+	}
+	i += len("://")
+	if i < len(o) && o[i] == '[' {
+		i = skipClass(o, i+1, classIPv6)
+		if i >= len(o) || o[i] != ']' || o[i-1] == '[' {
+			return false
+		}
+		i++
+	} else {
+		start := i
+		if i = skipClass(o, i, classHost); i == start {
+			return false
+		}
+	}
+	if i == len(o) {
+		return true
+	}
+	return o[i] == ':' && i+1 < len(o) && skipClass(o, i+1, classDigit) == len(o)
+}
+
+// skipClass returns the position of the first byte from i on that is not of
+// class.
+func skipClass(s string, i int, class uint8) int {
+	for i < len(s) && charClass[s[i]]&class != 0 {
+		i++
+	}
+	return i
+}
+
+// originIndex finds every rule that allows an origin, with one map look-up
+// and a test per distinct pattern.
+type originIndex struct {
+	any      ruleSet            // rules that allow "*"
+	exact    map[string]ruleSet // lower-case origins without "*"
+	patterns []wildcardRules    // lower-case origins with one "*"
+}
+
+func (x *originIndex) add(origin string, i int) {
+	origin = strings.ToLower(origin)
+	switch {
+	case origin == "*":
+		x.any.add(i)
+	case strings.Contains(origin, "*"):
+		x.patterns = addWildcard(x.patterns, origin, i)
+	default:
+		set := x.exact[origin]
+		set.add(i)
+		x.exact[origin] = set
+	}
+}
+
+// match returns the rules that allow origin, which must be well formed or
+// "null"; "null" is allowed only by "*".
+func (x *originIndex) match(origin string) ruleSet {
+	set := x.any
+	if origin == "null" {
+		return set
+	}
+	set = set.or(x.exact[origin])
+	for k := range x.patterns {
+		w := &x.patterns[k]
+		// The first checks of matches, written out because they are too
+		// large to inline: most patterns stop here, without a call.
+		if len(origin) <= w.fixed || len(w.suffix) >= 8 && load8(origin[len(origin)-len(w.suffix):]) != w.head {
+			continue
+		}
+		if w.matches(origin) {
+			set = set.or(w.rules)
+		}
+	}
+	return set
+}
