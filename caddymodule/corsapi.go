@@ -21,6 +21,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/bucketcors/bucketcors/cache"
 	"github.com/bucketcors/bucketcors/policy"
 )
 
@@ -337,6 +338,9 @@ func (h *Handler) getBucketCors(ctx context.Context, bucket string) ([]byte, err
 		pol = st.policy
 	} else {
 		stored, found, err := h.corsAPI.store.load(ctx, bucket)
+		if cache.IsRejected(err) {
+			return nil, &apiError{http.StatusInternalServerError, "InternalError", "The stored CORS configuration of this bucket does not validate; put a new one. " + err.Error()}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -116,11 +116,19 @@ func newOriginSource(cfg *S3Endpoint) (*originSource, error) {
 
 func (s *originSource) name() string { return "policy_origin" }
 
+// noOriginPolicy lists the origin's answers that mean "this bucket has no
+// CORS configuration": none was set, or no such bucket can exist there.
+var noOriginPolicy = map[string]bool{
+	"NoSuchCORSConfiguration": true,
+	"NoSuchBucket":            true,
+	"InvalidBucketName":       true,
+}
+
 func (s *originSource) load(ctx context.Context, bucket string) (*policy.Policy, bool, error) {
 	out, err := s.client.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: aws.String(bucket)})
 	if err != nil {
 		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchCORSConfiguration" || apiErr.ErrorCode() == "NoSuchBucket") {
+		if errors.As(err, &apiErr) && noOriginPolicy[apiErr.ErrorCode()] {
 			return nil, false, nil
 		}
 		return nil, false, fmt.Errorf("policy_origin: GetBucketCors %s: %w", bucket, err)
