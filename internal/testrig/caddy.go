@@ -57,20 +57,38 @@ type Caddy struct {
 	proc      *process
 }
 
+// CaddyOption changes how StartCaddy runs Caddy.
+type CaddyOption func(*caddyOptions)
+
+type caddyOptions struct {
+	workDir string
+}
+
+// WorkingDir runs Caddy in dir, as a `caddy run` started there: relative
+// paths of the Caddyfile (a file_server's root, a policy_file) are taken
+// from dir. The Caddyfile, HOME and Caddy's storage stay in Caddy.Dir.
+func WorkingDir(dir string) CaddyOption {
+	return func(o *caddyOptions) { o.workDir = dir }
+}
+
 // StartCaddy writes caddyfile into a temporary directory, runs
-// `caddy run --config <file> --adapter caddyfile`, and waits until the admin
-// endpoint answers and every address the config listens on accepts
-// connections. Caddy stops when the test ends; its log is shown when the test
-// fails. Line numbers in Caddy's log are those of the Caddyfile with the
-// global options added (see Caddy); Validate and Adapt run the Caddyfile
-// as it is.
-func StartCaddy(t testing.TB, caddyfile string) *Caddy {
+// `caddy run --config <file> --adapter caddyfile` (in that directory, unless
+// WorkingDir says otherwise), and waits until the admin endpoint answers and
+// every address the config listens on accepts connections. Caddy stops when
+// the test ends; its log is shown when the test fails. Line numbers in
+// Caddy's log are those of the Caddyfile with the global options added (see
+// Caddy); Validate and Adapt run the Caddyfile as it is.
+func StartCaddy(t testing.TB, caddyfile string, opts ...CaddyOption) *Caddy {
 	t.Helper()
 	if adminOption.MatchString(caddyfile) {
 		t.Fatalf("testrig: the Caddyfile sets the admin option; leave it out, the rig sets the admin address")
 	}
 	bin := CaddyBinary(t)
 	c := &Caddy{Dir: t.TempDir()}
+	o := caddyOptions{workDir: c.Dir}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	file := filepath.Join(c.Dir, "Caddyfile")
 	if err := os.WriteFile(file, []byte(prepareCaddyfile(caddyfile)), 0o644); err != nil {
 		t.Fatalf("testrig: %v", err)
@@ -94,7 +112,7 @@ func StartCaddy(t testing.TB, caddyfile string) *Caddy {
 		c.adminAddr = pickAddr(t)
 		env := append(caddyEnv(c.Dir), "CADDY_ADMIN="+c.adminAddr)
 		args := []string{"run", "--config", file, "--adapter", "caddyfile"}
-		p, err := startProcess("Caddy", &c.logs, bin, args, env, c.Dir)
+		p, err := startProcess("Caddy", &c.logs, bin, args, env, o.workDir)
 		if err != nil {
 			t.Fatalf("testrig: %v", err)
 		}

@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// How long MinIO may take to answer /minio/health/ready, and to stop on
+// How long MinIO may take to answer /minio/health/cluster, and to stop on
 // SIGTERM before it is killed. It is ready in about half a second; the margin
 // is for a loaded two-core machine running tests under -race.
 const (
@@ -131,8 +131,12 @@ func (m *MinIO) start() error {
 		return err
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
+	// /minio/health/ready answers 200 as soon as the HTTP server is up, while
+	// S3 calls still fail with XMinioServerNotInitialized; the cluster check
+	// answers 200 once the object layer, bucket metadata and IAM are
+	// initialized, when S3 calls work.
 	err = p.waitFor(minioReadyTimeout, func() bool {
-		resp, err := client.Get(m.Endpoint + "/minio/health/ready")
+		resp, err := client.Get(m.Endpoint + "/minio/health/cluster")
 		if err != nil {
 			return false
 		}
