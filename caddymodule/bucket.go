@@ -2,6 +2,8 @@ package caddymodule
 
 import (
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -20,6 +22,8 @@ func (h *Handler) bucketOf(r *http.Request) string {
 		// The same value as {http.request.uri.path.0}, without the
 		// replacer's allocations.
 		bucket = firstPathSegment(r.URL.Path)
+	case h.bucketHostLabel >= 0:
+		bucket = virtualHostBucket(r.Host, h.bucketHostLabel)
 	case !strings.Contains(h.Bucket, "{"):
 		bucket = h.Bucket
 	default:
@@ -33,6 +37,45 @@ func (h *Handler) bucketOf(r *http.Request) string {
 		return ""
 	}
 	return bucket
+}
+
+// hostLabelPlaceholder matches a bucket named by a host label, as in
+// {http.request.host.labels.3}.
+var hostLabelPlaceholder = regexp.MustCompile(`^\{http\.request\.host\.labels\.(\d+)\}$`)
+
+// bucketHostLabelOf returns N when bucket is {http.request.host.labels.N},
+// else -1.
+func bucketHostLabelOf(bucket string) int {
+	m := hostLabelPlaceholder.FindStringSubmatch(bucket)
+	if m == nil {
+		return -1
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// virtualHostBucket returns the bucket of a virtual-hosted request whose
+// bucket is host label n (counted from the right, from 0). The bucket is the
+// leftmost label of <bucket>.<endpoint>, so the host must have exactly n+1
+// labels: with more, the origin would read a longer, dotted bucket name
+// ("evil.assets" from evil.assets.s3.example.com), and that bucket is not
+// the one label n names.
+func virtualHostBucket(host string, n int) string {
+	if strings.HasPrefix(host, "[") {
+		return "" // an IP literal names no bucket
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	host = strings.TrimSuffix(host, ".")
+	if strings.Count(host, ".") != n {
+		return ""
+	}
+	bucket, _, _ := strings.Cut(host, ".")
+	return strings.ToLower(bucket)
 }
 
 // firstPathSegment returns the first segment of an absolute path.

@@ -43,7 +43,9 @@ type Handler struct {
 	// Bucket names the bucket of a request: a placeholder or a literal.
 	// Default: {http.request.uri.path.0} (path-style requests). For
 	// virtual-hosted buckets use a host label, e.g.
-	// {http.request.host.labels.3} for <bucket>.s3.example.com.
+	// {http.request.host.labels.3} for <bucket>.s3.example.com; a host with
+	// more labels than that (a.b.s3.example.com) then names no bucket, since
+	// the origin would read a dotted bucket name from it.
 	Bucket string `json:"bucket,omitempty"`
 
 	// Policies are inline policy documents keyed by bucket name; the key "*"
@@ -84,7 +86,10 @@ type Handler struct {
 	corsAPI        *corsAPI
 	policies       *cache.Cache[*policy.Policy]
 	bucketFromPath bool
-	logger         *zap.Logger
+	// bucketHostLabel is N when Bucket is {http.request.host.labels.N},
+	// else -1.
+	bucketHostLabel int
+	logger          *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -102,6 +107,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.Bucket = DefaultBucket
 	}
 	h.bucketFromPath = h.Bucket == DefaultBucket
+	h.bucketHostLabel = bucketHostLabelOf(h.Bucket)
 
 	static, err := h.compileStatic()
 	if err != nil {
