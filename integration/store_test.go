@@ -315,9 +315,10 @@ func TestPolicySourcesOnMinIO(t *testing.T) {
 		// config, so the rig's Reload changes nothing...
 		logsBefore := len(c.Logs())
 		c.Reload(t, storeSite(addr, m, "1h", ""))
-		if !strings.Contains(c.Logs()[logsBefore:], `"config is unchanged"`) {
-			t.Errorf("Caddy did not report the same Caddyfile as unchanged")
-		}
+		// Caddy's log reaches the rig through a pipe: wait for the line.
+		storeEventually(t, 10*time.Second, "Caddy reporting the same Caddyfile as unchanged", func() (bool, string) {
+			return strings.Contains(c.Logs()[logsBefore:], `"config is unchanged"`), ""
+		})
 		// ...and a forced one provisions new handlers: the counters go on.
 		storeForceReload(t, c)
 		after := storeMetrics(t, c.AdminURL())
