@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unsafe"
@@ -405,5 +406,29 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	for range 4 {
 		<-done
+	}
+}
+
+// TestHundredRules reaches the rules past the 64th, which live in the second
+// word of a rule set.
+func TestHundredRules(t *testing.T) {
+	var rules []string
+	for i := 1; i <= MaxRules; i++ {
+		rules = append(rules, fmt.Sprintf(`{"ID": "r%d", "AllowedOrigins": ["https://site%d.test", "https://*.group%d.test"], "AllowedMethods": ["GET"], "AllowedHeaders": ["x-h%d"]}`, i, i, i%7, i))
+	}
+	p := mustParse(t, "["+strings.Join(rules, ",")+"]")
+	for _, i := range []int{1, 63, 64, 65, 99, 100} {
+		origin := fmt.Sprintf("https://site%d.test", i)
+		got := p.Preflight(origin, "GET", []string{fmt.Sprintf("X-H%d", i)})
+		if !got.Allowed || got.RuleIndex != i || got.RuleID != fmt.Sprintf("r%d", i) {
+			t.Errorf("Preflight from %s = %+v, want rule %d", origin, got, i)
+		}
+	}
+	// Rules 3, 10, ..., 94 hold *.group3.test; the header picks rule 94.
+	if got := p.Preflight("https://a.group3.test", "GET", []string{"x-h94"}); got.RuleIndex != 94 {
+		t.Errorf("pattern held by many rules: rule %d, want 94", got.RuleIndex)
+	}
+	if got := p.Preflight("https://a.group3.test", "GET", []string{"x-h95"}); got.Denied != DeniedHeader {
+		t.Errorf("header of a rule the origin does not match: %+v", got)
 	}
 }
