@@ -74,9 +74,16 @@ func (h *Handler) logLoadError(bucket string, err error, staleServed bool) {
 		zap.Bool("previous_policy_kept", staleServed))
 }
 
-// Cleanup retires the handler from the metrics and the admin API.
+// Cleanup retires the handler from the metrics and the admin API, and
+// closes the idle connections of its sources' clients: the handler that
+// replaces it has clients of its own.
 func (h *Handler) Cleanup() error {
 	unregisterHandler(h)
+	for _, src := range h.sources {
+		if c, ok := src.(interface{ closeIdle() }); ok {
+			c.closeIdle()
+		}
+	}
 	return nil
 }
 

@@ -3,9 +3,11 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/caddyserver/caddy/v2"
@@ -57,8 +59,27 @@ func (e S3Endpoint) client(what string) (*s3.Client, error) {
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
 	}
+	// An HTTP client of the module's own, on the SDK's default transport,
+	// so that closeIdleConnections can reach its connection pool: every
+	// config reload makes new clients, and the connections an old one keeps
+	// alive would stay open until their idle timeout. It follows no
+	// redirect (the SDK's own client follows 307 and 308 only): for a policy
+	// read, a redirect is the store's error.
+	httpClient := &http.Client{
+		Transport:     awshttp.NewBuildableClient().GetTransport(),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.UsePathStyle = true
+		o.HTTPClient = httpClient
 	}), nil
+}
+
+// closeIdleConnections closes the kept-alive connections of a client made
+// by S3Endpoint.client that no request is using.
+func closeIdleConnections(c *s3.Client) {
+	if hc, ok := c.Options().HTTPClient.(interface{ CloseIdleConnections() }); ok {
+		hc.CloseIdleConnections()
+	}
 }

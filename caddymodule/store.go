@@ -47,6 +47,8 @@ func newStoreSource(cfg *PolicyStore) (*storeSource, error) {
 
 func (s *storeSource) name() string { return "policy_store" }
 
+func (s *storeSource) closeIdle() { closeIdleConnections(s.client) }
+
 // key is the object that holds bucket's policy.
 func (s *storeSource) key(bucket string) string {
 	return s.prefix + bucket + ".xml"
@@ -115,6 +117,8 @@ func newOriginSource(cfg *S3Endpoint) (*originSource, error) {
 }
 
 func (s *originSource) name() string { return "policy_origin" }
+
+func (s *originSource) closeIdle() { closeIdleConnections(s.client) }
 
 // noOriginPolicy lists the origin's answers that mean "this bucket has no
 // CORS configuration": none was set, or no such bucket can exist there.

@@ -136,6 +136,10 @@ func StartCaddy(t testing.TB, caddyfile string, opts ...CaddyOption) *Caddy {
 // AdminURL returns the base URL of the admin endpoint, http://127.0.0.1:<port>.
 func (c *Caddy) AdminURL() string { return "http://" + c.adminAddr }
 
+// Pid returns the process ID of the running Caddy, for tests that watch its
+// resources (/proc/<pid>/status).
+func (c *Caddy) Pid() int { return c.proc.cmd.Process.Pid }
+
 // Logs returns what Caddy has written to stdout and stderr so far: its JSON
 // log lines.
 func (c *Caddy) Logs() string { return c.logs.String() }

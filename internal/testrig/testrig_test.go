@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -203,6 +204,17 @@ http://%s {
 	}
 	if code, body := get(t, "http://"+site+"/"); code != 200 || body != "reloaded" {
 		t.Errorf("after a refused reload: %d %q", code, body)
+	}
+	// Pid is Caddy's own process (where /proc exists to tell; comm is the
+	// program's name cut to 15 bytes).
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c.Pid())); err == nil {
+		name := filepath.Base(CaddyBinary(t))
+		if len(name) > 15 {
+			name = name[:15]
+		}
+		if got := strings.TrimSpace(string(comm)); got != name {
+			t.Errorf("Pid %d is %q, not Caddy (%q)", c.Pid(), got, name)
+		}
 	}
 	if !strings.Contains(c.Logs(), "serving initial configuration") {
 		t.Errorf("Logs lack Caddy's start-up line:\n%s", c.Logs())
