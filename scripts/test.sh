@@ -60,8 +60,12 @@ build_caddy() {
 		{ cat .build/xcaddy.log; exit 1; }
 }
 
-install_minio
+# The MinIO build is CPU-bound and the Debian packages mostly download:
+# they run side by side.
+install_minio &
+minio_pid=$!
 install_debian_packages
+wait "$minio_pid"
 build_caddy
 
 export BUCKETCORS_MINIO="$TOOLS/minio"
