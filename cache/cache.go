@@ -51,6 +51,10 @@ type Entry[V any] struct {
 	// accept (see Rejected): the entry then stays in use however old it
 	// grows, until a load succeeds.
 	pinned bool
+	// rejection is set on an entry that stands for a Rejected load with no
+	// good entry before it: Get answers it as the error until the TTL
+	// passes, so a broken document is not read again by every request.
+	rejection error
 }
 
 // Stale reports whether the entry is kept in use after a failed load.
@@ -138,6 +142,10 @@ func New[V any](opts Options, load LoadFunc[V]) (*Cache[V], error) {
 // nothing is cached.
 func (c *Cache[V]) Get(ctx context.Context, key string) (*Entry[V], error) {
 	if e, ok := c.entries.Get(key); ok && c.fresh(e) {
+		if e.rejection != nil {
+			c.stats.hits.Add(1)
+			return nil, e.rejection
+		}
 		if e.Stale() {
 			c.stats.staleServes.Add(1)
 		} else {

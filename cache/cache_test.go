@@ -398,3 +398,36 @@ func TestGetHitDoesNotAllocate(t *testing.T) {
 		t.Errorf("allocations per hit = %v, want 0", allocs)
 	}
 }
+
+func TestRejectedLoadWithoutAGoodEntryIsAnsweredForATTL(t *testing.T) {
+	clock := newFakeClock()
+	var loads atomic.Int64
+	var fixed atomic.Bool
+	rejection := Rejected(errors.New("document does not validate"))
+	load := func(context.Context, string) (string, string, bool, error) {
+		loads.Add(1)
+		if fixed.Load() {
+			return "good", "dir", true, nil
+		}
+		return "", "dir", false, rejection
+	}
+	c := mustNew(t, testOptions(clock), load) // TTL 1m
+
+	for i := 0; i < 3; i++ {
+		if e, err := c.Get(context.Background(), "a"); !errors.Is(err, rejection) || e != nil {
+			t.Fatalf("Get %d within the TTL: %+v, %v; want the rejection", i+1, e, err)
+		}
+	}
+	if n := loads.Load(); n != 1 {
+		t.Errorf("loads within the TTL = %d, want 1: the rejection is remembered", n)
+	}
+
+	fixed.Store(true)
+	clock.Advance(time.Minute)
+	if e := mustGet(t, c, "a"); e.Value != "good" || e.Stale() {
+		t.Errorf("after the TTL, once fixed: %+v, want fresh good", e)
+	}
+	if n := loads.Load(); n != 2 {
+		t.Errorf("loads = %d, want 2", n)
+	}
+}

@@ -64,6 +64,11 @@ func (c *Cache[V]) loadAndStore(starter context.Context, key string) (*loadResul
 	c.stats.countLoad(source, found, err)
 	if err != nil {
 		kept := c.keepAfterFailure(key, err, startedAt)
+		if kept == nil && IsRejected(err) {
+			// Nothing good to keep: remember the rejection for a TTL.
+			c.endFlight(key, f, &Entry[V]{Source: source, LoadedAt: startedAt, checkedAt: startedAt, rejection: err})
+			return nil, err
+		}
 		c.endFlight(key, f, kept)
 		if kept == nil {
 			return nil, err
@@ -142,7 +147,7 @@ func (c *Cache[V]) supersede(key string) {
 func (c *Cache[V]) keepAfterFailure(key string, err error, checkedAt time.Time) *Entry[V] {
 	e, ok := c.entries.Peek(key)
 	rejected := IsRejected(err)
-	served := ok && (rejected || e.pinned || c.withinStale(e, c.opts.Now()))
+	served := ok && e.rejection == nil && (rejected || e.pinned || c.withinStale(e, c.opts.Now()))
 	c.reportLoadError(key, err, served)
 	if !served {
 		return nil
@@ -162,7 +167,8 @@ func (e rejectedError) Unwrap() error { return e.err }
 
 // Rejected marks err as a source's refusal of what it read. Asking again
 // will not help until someone fixes it, so the last good entry of the key
-// stays in use however old it grows, until a load succeeds.
+// stays in use however old it grows, until a load succeeds; a key with no
+// good entry answers the error for a TTL before its sources are read again.
 func Rejected(err error) error {
 	if err == nil {
 		return nil
