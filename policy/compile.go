@@ -32,8 +32,8 @@ func Compile(name string, doc *Document) (*Policy, error) {
 	p := &Policy{
 		doc:     *copyDocument(doc),
 		rules:   make([]compiledRule, len(doc.Rules)),
-		origins: originIndex{exact: make(map[string]ruleSet)},
-		headers: headerIndex{exact: make(map[string]ruleSet)},
+		origins: originIndex{patternIndex{exact: make(map[string]ruleSet)}},
+		headers: headerIndex{patternIndex: patternIndex{exact: make(map[string]ruleSet)}},
 	}
 	for i := range p.doc.Rules {
 		p.compileRule(i, &p.doc.Rules[i])

@@ -180,24 +180,8 @@ func trimOWS(s string) string {
 // headerIndex finds the rules that allow a request header name, whatever its
 // case.
 type headerIndex struct {
-	any      ruleSet            // rules that allow "*"
-	exact    map[string]ruleSet // lower-case names without "*", while compiling
-	names    nameTable          // exact, built for look-ups by finish
-	patterns []wildcardRules    // lower-case names with one "*"
-}
-
-func (x *headerIndex) add(name string, i int) {
-	name = strings.ToLower(name)
-	switch {
-	case name == "*":
-		x.any.add(i)
-	case strings.Contains(name, "*"):
-		x.patterns = addWildcard(x.patterns, name, i)
-	default:
-		set := x.exact[name]
-		set.add(i)
-		x.exact[name] = set
-	}
+	patternIndex           // lower-case names; exact only while compiling
+	names        nameTable // exact, built for look-ups by finish
 }
 
 // finish builds the table that requests are looked up in.

@@ -53,23 +53,7 @@ func skipClass(s string, i int, class uint8) int {
 // originIndex finds every rule that allows an origin, with one map look-up
 // and a test per distinct pattern.
 type originIndex struct {
-	any      ruleSet            // rules that allow "*"
-	exact    map[string]ruleSet // lower-case origins without "*"
-	patterns []wildcardRules    // lower-case origins with one "*"
-}
-
-func (x *originIndex) add(origin string, i int) {
-	origin = strings.ToLower(origin)
-	switch {
-	case origin == "*":
-		x.any.add(i)
-	case strings.Contains(origin, "*"):
-		x.patterns = addWildcard(x.patterns, origin, i)
-	default:
-		set := x.exact[origin]
-		set.add(i)
-		x.exact[origin] = set
-	}
+	patternIndex // lower-case origins
 }
 
 // match returns the rules that allow origin, which must be well formed or

@@ -83,3 +83,26 @@ func addWildcard(list []wildcardRules, pattern string, i int) []wildcardRules {
 	list[len(list)-1].rules.add(i)
 	return list
 }
+
+// patternIndex sorts the values of one field of every rule (origins or
+// header names) by kind: "*", exact values, and one-"*" patterns.
+type patternIndex struct {
+	any      ruleSet            // rules that allow "*"
+	exact    map[string]ruleSet // lower-case values without "*"
+	patterns []wildcardRules    // lower-case values with one "*"
+}
+
+// add records that rule i allows value.
+func (x *patternIndex) add(value string, i int) {
+	value = strings.ToLower(value)
+	switch {
+	case value == "*":
+		x.any.add(i)
+	case strings.Contains(value, "*"):
+		x.patterns = addWildcard(x.patterns, value, i)
+	default:
+		set := x.exact[value]
+		set.add(i)
+		x.exact[value] = set
+	}
+}
