@@ -124,13 +124,16 @@ func hasQueryKey(rawQuery, key string) bool {
 	return false
 }
 
+// corsAPIActions names the S3 action of each method of a ?cors call.
+var corsAPIActions = map[string]string{
+	http.MethodPut:    "PutBucketCors",
+	http.MethodGet:    "GetBucketCors",
+	http.MethodDelete: "DeleteBucketCors",
+}
+
 // serveCORSAPI answers one call of the CORS API and logs it.
 func (h *Handler) serveCORSAPI(w http.ResponseWriter, r *http.Request, bucket string) error {
-	action := map[string]string{
-		http.MethodPut:    "PutBucketCors",
-		http.MethodGet:    "GetBucketCors",
-		http.MethodDelete: "DeleteBucketCors",
-	}[r.Method]
+	action := corsAPIActions[r.Method]
 	keyID, status, err := h.callCORSAPI(w, r, bucket, action)
 	result := "ok"
 	if err != nil {
