@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
@@ -48,7 +47,10 @@ type effectivePolicy struct {
 	// Source names where the policy came from: "policies" (inline), a
 	// policy file's path, policy_store, policy_dir, policy_origin,
 	// "default" (the * policy) or "none".
-	Source     string          `json:"source"`
+	Source string `json:"source"`
+	// Version identifies the document: an ETag, a file's size and
+	// modification time, or a digest.
+	Version    string          `json:"version,omitempty"`
 	AgeSeconds float64         `json:"age_seconds"`
 	Stale      bool            `json:"stale,omitempty"`
 	Policy     json.RawMessage `json:"policy"`
@@ -81,19 +83,21 @@ func (h *Handler) describePolicy(r *http.Request, bucket string) (effectivePolic
 	var pol *policy.Policy
 	switch st, ok := h.static[bucket]; {
 	case ok:
-		pol, ans.Source, ans.AgeSeconds = st.policy, st.source, time.Since(st.loadedAt).Seconds()
+		pol, ans.Source, ans.Version = st.policy, st.source, st.version
+		ans.AgeSeconds = h.now().Sub(st.loadedAt).Seconds()
 	case h.policies != nil:
 		e, err := h.policies.Get(r.Context(), bucket)
 		if err != nil {
 			return ans, err
 		}
 		if e.Found {
-			pol, ans.Source, ans.Stale = e.Value, e.Source, e.Stale()
-			ans.AgeSeconds = cacheNow().Sub(e.LoadedAt).Seconds()
+			pol, ans.Source, ans.Version, ans.Stale = e.Value.Policy, e.Source, e.Value.Version, e.Stale()
+			ans.AgeSeconds = h.now().Sub(e.LoadedAt).Seconds()
 		}
 	}
 	if pol == nil && h.defaultPolicy != nil {
-		pol, ans.Source, ans.AgeSeconds = h.defaultPolicy.policy, "default", time.Since(h.defaultPolicy.loadedAt).Seconds()
+		pol, ans.Source, ans.Version = h.defaultPolicy.policy, "default", h.defaultPolicy.version
+		ans.AgeSeconds = h.now().Sub(h.defaultPolicy.loadedAt).Seconds()
 	}
 	if pol != nil {
 		raw, err := pol.Document().MarshalR2JSON()

@@ -63,10 +63,10 @@ func getAdminPolicy(t *testing.T, bucket string) adminPolicy {
 // kind of source, the policy a bucket gets (as R2 JSON), where it came
 // from and how old it is.
 func TestAdminShowsEachBucketsEffectivePolicy(t *testing.T) {
-	clock := useFakeClock(t)
+	clock := newFakeClock()
 	dir := t.TempDir()
 	writeFile(t, dir, "docs.json", allowing("https://docs.example.com"))
-	handlerFromCaddyfile(t, `bucket_cors {
+	handlerAt(t, clock, `bucket_cors {
 	policy assets {
 		rule {
 			id      web
@@ -138,8 +138,8 @@ func TestAdminShowsEachBucketsEffectivePolicy(t *testing.T) {
 // TestAdminShowsNoPolicy: a bucket that no source has, and no default
 // policy covers, shows source "none" and a null policy.
 func TestAdminShowsNoPolicy(t *testing.T) {
-	useFakeClock(t)
-	handlerFromCaddyfile(t, `bucket_cors {
+	clock := newFakeClock()
+	handlerAt(t, clock, `bucket_cors {
 	policy_dir `+t.TempDir()+`
 }`)
 	got := getAdminPolicy(t, "photos").Handlers[0]
@@ -165,11 +165,11 @@ func TestAdminWithoutHandlersAnswersAnEmptyList(t *testing.T) {
 // bucket's policy is read again at once, the others' not; DELETE of the
 // whole cache reads every bucket again.
 func TestAdminDeleteCacheDropsEntries(t *testing.T) {
-	useFakeClock(t) // the clock stands still: no entry expires on its own
+	clock := newFakeClock() // the clock stands still: no entry expires on its own
 	dir := t.TempDir()
 	writeFile(t, dir, "docs.json", allowing(appOrigin))
 	writeFile(t, dir, "media.json", allowing(appOrigin))
-	h := dirHandler(t, dir)
+	h := dirHandler(t, clock, dir)
 	for _, bucket := range []string{"docs", "media"} {
 		if got := policyOf(t, h, bucket); got != allowsApp {
 			t.Fatalf("%s at start: %s", bucket, got)
@@ -203,8 +203,8 @@ func TestAdminDeleteCacheDropsEntries(t *testing.T) {
 // TestAdminRefusesWrongRequests: wrong methods and names that are no
 // bucket are API errors with the status that says so.
 func TestAdminRefusesWrongRequests(t *testing.T) {
-	useFakeClock(t)
-	handlerFromCaddyfile(t, `bucket_cors {
+	clock := newFakeClock()
+	handlerAt(t, clock, `bucket_cors {
 	policy_dir `+t.TempDir()+`
 }`)
 	tests := []struct {

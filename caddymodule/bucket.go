@@ -13,25 +13,47 @@ import (
 // us-east-1 buckets and other S3-compatible stores allow up to 255.
 const maxBucketNameLength = 255
 
+// bucketNamer names the bucket of a request by the handler's Bucket setting.
+type bucketNamer struct {
+	// placeholder is the Bucket setting.
+	placeholder string
+	// fromPath is set for the default, path-style naming.
+	fromPath bool
+	// hostLabel is N when Bucket is {http.request.host.labels.N}, else -1.
+	hostLabel int
+}
+
+func newBucketNamer(placeholder string) bucketNamer {
+	return bucketNamer{
+		placeholder: placeholder,
+		fromPath:    placeholder == DefaultBucket,
+		hostLabel:   bucketHostLabelOf(placeholder),
+	}
+}
+
 // bucketOf names the bucket a request is for, or "" when it names none that
 // could exist.
 func (h *Handler) bucketOf(r *http.Request) string {
+	return h.bucketName.of(r)
+}
+
+func (n *bucketNamer) of(r *http.Request) string {
 	var bucket string
 	switch {
-	case h.bucketFromPath:
+	case n.fromPath:
 		// The same value as {http.request.uri.path.0}, without the
 		// replacer's allocations.
 		bucket = firstPathSegment(r.URL.Path)
-	case h.bucketHostLabel >= 0:
-		bucket = virtualHostBucket(r.Host, h.bucketHostLabel)
-	case !strings.Contains(h.Bucket, "{"):
-		bucket = h.Bucket
+	case n.hostLabel >= 0:
+		bucket = virtualHostBucket(r.Host, n.hostLabel)
+	case !strings.Contains(n.placeholder, "{"):
+		bucket = n.placeholder
 	default:
 		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 		if repl == nil {
 			return ""
 		}
-		bucket = repl.ReplaceAll(h.Bucket, "")
+		bucket = repl.ReplaceAll(n.placeholder, "")
 	}
 	if !validBucketName(bucket) {
 		return ""

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -8,7 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/bucketcors/bucketcors/cache"
-	"github.com/bucketcors/bucketcors/policy"
+	"github.com/bucketcors/bucketcors/source"
 )
 
 // The cache's defaults.
@@ -34,27 +35,21 @@ type CacheConfig struct {
 	LoadTimeout caddy.Duration `json:"load_timeout,omitempty"`
 }
 
-// cacheNow is the cache's clock; tests replace it.
-var cacheNow = time.Now
-
 // provisionCache builds the cache in front of the sources.
 func (h *Handler) provisionCache(ctx caddy.Context) error {
-	cfg := CacheConfig{}
+	var cfg CacheConfig
 	if h.Cache != nil {
 		cfg = *h.Cache
 	}
 	opts := cache.Options{
-		Size:        orDefault(cfg.Size, defaultCacheSize),
-		TTL:         orDefault(time.Duration(cfg.TTL), defaultCacheTTL),
-		Stale:       orDefault(time.Duration(cfg.Stale), defaultCacheStale),
-		LoadTimeout: orDefault(time.Duration(cfg.LoadTimeout), defaultLoadTimeout),
-		Now:         cacheNow,
+		Size:        cmp.Or(cfg.Size, defaultCacheSize),
+		TTL:         cmp.Or(time.Duration(cfg.TTL), defaultCacheTTL),
+		Stale:       cmp.Or(time.Duration(cfg.Stale), defaultCacheStale),
+		LoadTimeout: cmp.Or(time.Duration(cfg.LoadTimeout), defaultLoadTimeout),
+		Now:         h.now,
 		OnLoadError: h.logLoadError,
 	}
-	sources := h.sources
-	policies, err := cache.New(opts, func(ctx context.Context, bucket string) (*policy.Policy, string, bool, error) {
-		return loadFromSources(ctx, sources, bucket)
-	})
+	policies, err := cache.New(opts, loadFrom(h.sources))
 	if err != nil {
 		return err
 	}
@@ -65,6 +60,19 @@ func (h *Handler) provisionCache(ctx caddy.Context) error {
 	return nil
 }
 
+// loadFrom returns the cache's loader over the sources: the first that has
+// a policy for the bucket wins. A document that does not validate is a
+// cache.Rejected error, so that the previous policy stays in use.
+func loadFrom(sources []source.Source) cache.LoadFunc[source.Result] {
+	return func(ctx context.Context, bucket string) (source.Result, string, bool, error) {
+		res, name, err := source.First(ctx, sources, bucket)
+		if source.IsInvalid(err) {
+			err = cache.Rejected(err)
+		}
+		return res, name, res.Found, err
+	}
+}
+
 // logLoadError logs a failed read of a bucket's policy; the cache calls it
 // once per bucket and TTL, not once per request.
 func (h *Handler) logLoadError(bucket string, err error, staleServed bool) {
@@ -72,25 +80,4 @@ func (h *Handler) logLoadError(bucket string, err error, staleServed bool) {
 		zap.String("bucket", bucket),
 		zap.Error(err),
 		zap.Bool("previous_policy_kept", staleServed))
-}
-
-// Cleanup retires the handler from the metrics and the admin API, and
-// closes the idle connections of its sources' clients: the handler that
-// replaces it has clients of its own.
-func (h *Handler) Cleanup() error {
-	unregisterHandler(h)
-	for _, src := range h.sources {
-		if c, ok := src.(interface{ closeIdle() }); ok {
-			c.closeIdle()
-		}
-	}
-	return nil
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/bucketcors/bucketcors/policy"
+	"github.com/bucketcors/bucketcors/source"
 )
 
 func init() {
@@ -252,13 +255,13 @@ func (h *Handler) unmarshalPolicyDir(d *caddyfile.Dispenser) error {
 	if err := oneArg(d, &h.PolicyDir); err != nil {
 		return err
 	}
-	docs, err := readPolicyDir(h.PolicyDir)
+	docs, err := source.ReadDir(h.PolicyDir, validBucketName)
 	if err != nil {
 		return d.WrapErr(err)
 	}
 	for _, doc := range docs {
-		if doc.err != nil {
-			return d.WrapErr(doc.err)
+		if doc.Err != nil {
+			return d.WrapErr(doc.Err)
 		}
 	}
 	return nil
@@ -396,7 +399,7 @@ func unmarshalBlock(d *caddyfile.Dispenser, fields map[string]*string) error {
 		name := d.Val()
 		dst, ok := fields[name]
 		if !ok {
-			return d.Errf("unknown subdirective %q; use one of %s", name, strings.Join(sortedKeys(fields), ", "))
+			return d.Errf("unknown subdirective %q; use one of %s", name, strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
 		}
 		if *dst != "" {
 			return d.Errf("%s is given twice", name)

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -9,6 +8,13 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/bucketcors/bucketcors/policy"
+	"github.com/bucketcors/bucketcors/s3api"
+)
+
+// The answers rendered once at start-up.
+var (
+	errOriginNeeded      = s3api.ErrOriginNeeded.Render()
+	errPolicyUnavailable = s3api.ErrPolicyUnavailable.Render()
 )
 
 // ServeHTTP answers OPTIONS requests (and, with cors_api, the bucket CORS
@@ -17,7 +23,7 @@ import (
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if r.Method == http.MethodOptions && len(r.Header["Origin"]) == 0 {
 		// S3's answer, whatever the bucket and its policy.
-		return writeS3Error(w, http.StatusBadRequest, s3Error{Code: "BadRequest", Message: msgOriginNeeded})
+		return errOriginNeeded.Write(w, "")
 	}
 	bucket := h.bucketOf(r)
 	if r.Method != http.MethodOptions && h.isCORSAPICall(r) {
@@ -31,31 +37,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.servePreflight(w, r, bucket, pol)
 	}
 	return h.serveActual(w, r, pol, next)
-}
-
-// policyFor returns the policy of bucket, or nil when it has none. The
-// configuration's own policies come first, then the sources (through the
-// cache), then the default policy.
-func (h *Handler) policyFor(ctx context.Context, bucket string) (*policy.Policy, error) {
-	if bucket == "" {
-		return nil, nil
-	}
-	if st, ok := h.static[bucket]; ok {
-		return st.policy, nil
-	}
-	if h.policies != nil {
-		e, err := h.policies.Get(ctx, bucket)
-		if err != nil {
-			return nil, err
-		}
-		if e.Found {
-			return e.Value, nil
-		}
-	}
-	if h.defaultPolicy != nil {
-		return h.defaultPolicy.policy, nil
-	}
-	return nil, nil
 }
 
 // serveActual lets next answer and rewrites the CORS headers of its answer,
@@ -82,10 +63,7 @@ func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, pol *polic
 func (h *Handler) servePolicyUnavailable(w http.ResponseWriter, r *http.Request, bucket string, err error, next caddyhttp.Handler) error {
 	h.logger.Debug("bucket policy unavailable", zap.String("bucket", bucket), zap.Error(err))
 	if r.Method == http.MethodOptions {
-		return writeS3Error(w, http.StatusServiceUnavailable, s3Error{
-			Code:    "ServiceUnavailable",
-			Message: "The CORS configuration of this bucket cannot be read now. Please try again.",
-		})
+		return errPolicyUnavailable.Write(w, "")
 	}
 	return h.serveActual(w, r, nil, next)
 }

@@ -182,6 +182,13 @@ func checkS3Error(t *testing.T, header http.Header, body []byte, want *s3ErrorBo
 // and validates it, and retires it when the test ends.
 func handlerFromCaddyfile(t *testing.T, block string) *Handler {
 	t.Helper()
+	return handlerAt(t, nil, block)
+}
+
+// handlerAt is handlerFromCaddyfile with the handler's clock set to clock
+// (nil: the real one).
+func handlerAt(t *testing.T, clock *fakeClock, block string) *Handler {
+	t.Helper()
 	parsed := new(Handler)
 	if err := parsed.UnmarshalCaddyfile(caddyfile.NewTestDispenser(block)); err != nil {
 		t.Fatalf("parsing the Caddyfile: %v", err)
@@ -193,6 +200,9 @@ func handlerFromCaddyfile(t *testing.T, block string) *Handler {
 	h := new(Handler)
 	if err := json.Unmarshal(raw, h); err != nil {
 		t.Fatal(err)
+	}
+	if clock != nil {
+		h.now = clock.Now
 	}
 	return provision(t, h)
 }

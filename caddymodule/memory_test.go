@@ -15,6 +15,7 @@ import (
 
 	"github.com/bucketcors/bucketcors/cache"
 	"github.com/bucketcors/bucketcors/policy"
+	"github.com/bucketcors/bucketcors/source"
 )
 
 // cachedBuckets is how many buckets TestCacheBytesPerPolicy caches: enough
@@ -29,9 +30,9 @@ const cachedBuckets = 100_000
 func TestCacheBytesPerPolicy(t *testing.T) {
 	const bound = 16 << 10
 	doc := []byte(benchPolicy)
-	load := func(_ context.Context, bucket string) (*policy.Policy, string, bool, error) {
-		pol, err := readLimitedPolicy("/etc/caddy/cors/"+bucket+".json", bytes.NewReader(doc))
-		return pol, "policy_dir", err == nil, err
+	load := func(_ context.Context, bucket string) (source.Result, string, bool, error) {
+		pol, err := policy.Read("/etc/caddy/cors/"+bucket+".json", bytes.NewReader(doc))
+		return source.Result{Found: err == nil, Policy: pol, Version: "1024@2026-03-01T12:00:00.000000000Z"}, "policy_dir", err == nil, err
 	}
 	// Bucket names are made in the loop, as requests bring them: the cache
 	// keeps its own copy of each.
@@ -62,7 +63,7 @@ func TestCacheBytesPerPolicy(t *testing.T) {
 	kept := make([]*policy.Policy, sample)
 	before = liveHeap()
 	for i := range kept {
-		if kept[i], err = readLimitedPolicy("/etc/caddy/cors/"+names(i)+".json", bytes.NewReader(doc)); err != nil {
+		if kept[i], err = policy.Read("/etc/caddy/cors/"+names(i)+".json", bytes.NewReader(doc)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -86,10 +86,10 @@ func lookup(t *testing.T, h *Handler, bucket string) {
 // which source answered each load; a retired handler's counts are kept.
 func TestMetricsCountCacheLookups(t *testing.T) {
 	isolateMetrics(t)
-	clock := useFakeClock(t)
+	clock := newFakeClock()
 	dir := t.TempDir()
 	writeFile(t, dir, "assets.json", allowing(appOrigin))
-	h := handlerFromCaddyfile(t, `bucket_cors {
+	h := handlerAt(t, clock, `bucket_cors {
 	policy static {
 		rule {
 			origins *
@@ -140,9 +140,9 @@ func TestMetricsCountCacheLookups(t *testing.T) {
 // TestMetricsCountEvictions: a cache of one entry evicts the older bucket.
 func TestMetricsCountEvictions(t *testing.T) {
 	isolateMetrics(t)
-	useFakeClock(t)
+	clock := newFakeClock()
 	dir := t.TempDir()
-	h := handlerFromCaddyfile(t, `bucket_cors {
+	h := handlerAt(t, clock, `bucket_cors {
 	policy_dir `+dir+`
 	cache {
 		size 1

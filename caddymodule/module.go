@@ -1,16 +1,12 @@
 // Package caddymodule is the Caddy glue of bucketcors: the
-// http.handlers.bucket_cors handler, its Caddyfile directive, and the sources
-// its policies are read from.
+// http.handlers.bucket_cors handler, its Caddyfile directive, its admin API
+// and metrics. The policy engine (policy), the cache (cache), the S3
+// protocol (s3api) and the policy sources (source) stand on their own.
 package caddymodule
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -18,7 +14,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/bucketcors/bucketcors/cache"
-	"github.com/bucketcors/bucketcors/policy"
+	"github.com/bucketcors/bucketcors/s3api"
+	"github.com/bucketcors/bucketcors/source"
 )
 
 func init() {
@@ -79,17 +76,27 @@ type Handler struct {
 	// here, keeping the policies in PolicyStore.
 	CORSAPI *CORSAPI `json:"cors_api,omitempty"`
 
-	static         map[string]*staticPolicy
-	defaultPolicy  *staticPolicy
-	sources        []policySource
-	store          *storeSource
-	corsAPI        *corsAPI
-	policies       *cache.Cache[*policy.Policy]
-	bucketFromPath bool
-	// bucketHostLabel is N when Bucket is {http.request.host.labels.N},
-	// else -1.
-	bucketHostLabel int
-	logger          *zap.Logger
+	// state is what Provision builds from the fields above.
+	state
+}
+
+// state is a provisioned handler's working parts.
+type state struct {
+	bucketName bucketNamer
+	// static holds the Caddyfile's own policies by bucket; defaultPolicy
+	// is the "*" one.
+	static        map[string]*staticPolicy
+	defaultPolicy *staticPolicy
+	// sources are read, through policies, in order.
+	sources  []source.Source
+	store    *source.Store
+	origin   *source.Origin
+	policies *cache.Cache[source.Result]
+	corsAPI  *s3api.CORSAPI
+	logger   *zap.Logger
+	// now is the clock of the cache and the CORS API; tests set it before
+	// Provision.
+	now func() time.Time
 }
 
 // CaddyModule returns the Caddy module information.
@@ -103,20 +110,17 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision fills defaults and compiles every policy the configuration names.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if h.now == nil {
+		h.now = time.Now
+	}
 	if h.Bucket == "" {
 		h.Bucket = DefaultBucket
 	}
-	h.bucketFromPath = h.Bucket == DefaultBucket
-	h.bucketHostLabel = bucketHostLabelOf(h.Bucket)
+	h.bucketName = newBucketNamer(h.Bucket)
 
-	static, err := h.compileStatic()
-	if err != nil {
+	if err := h.compileStatic(); err != nil {
 		return err
 	}
-	h.defaultPolicy = static[DefaultPolicyKey]
-	delete(static, DefaultPolicyKey)
-	h.static = static
-
 	if err := h.provisionSources(); err != nil {
 		return err
 	}
@@ -132,86 +136,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// staticPolicy is a policy fixed by the configuration.
-type staticPolicy struct {
-	policy *policy.Policy
-	// source is "policies" for an inline policy, or the file's path.
-	source   string
-	loadedAt time.Time
-}
-
-// provisionSources sets up the sources that are read at run time, in the
-// order they are consulted: the store, the folder, the origin.
-func (h *Handler) provisionSources() error {
-	var errs []error
-	if h.PolicyStore != nil {
-		store, err := newStoreSource(h.PolicyStore)
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			h.store = store
-			h.sources = append(h.sources, store)
-		}
-	}
-	if h.PolicyDir != "" {
-		h.sources = append(h.sources, &dirSource{dir: h.PolicyDir})
-	}
-	if h.PolicyOrigin != nil {
-		origin, err := newOriginSource(h.PolicyOrigin)
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			h.sources = append(h.sources, origin)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// compileStatic compiles the inline policies and the policy files into one
-// map keyed by bucket, and checks the documents of the policy folder.
-func (h *Handler) compileStatic() (map[string]*staticPolicy, error) {
-	compiled := make(map[string]*staticPolicy)
-	now := time.Now()
-	var errs []error
-	add := func(bucket, source string, pol *policy.Policy, err error) {
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		if _, dup := compiled[bucket]; dup {
-			errs = append(errs, fmt.Errorf("%s: bucket %q already has a policy; give each bucket one", source, bucket))
-			return
-		}
-		compiled[bucket] = &staticPolicy{policy: pol, source: source, loadedAt: now}
-	}
-
-	for _, bucket := range sortedKeys(h.Policies) {
-		pol, err := policy.Parse(fmt.Sprintf("policies[%q]", bucket), h.Policies[bucket])
-		add(bucket, "policies", pol, err)
-	}
-	for _, bucket := range sortedKeys(h.PolicyFiles) {
-		pol, err := readPolicyFile(h.PolicyFiles[bucket])
-		add(bucket, h.PolicyFiles[bucket], pol, err)
-	}
-	if h.PolicyDir != "" {
-		// The folder is read at run time; a bad document in it still stops
-		// the configuration from loading, as any bad policy does.
-		docs, err := readPolicyDir(h.PolicyDir)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for _, d := range docs {
-			if d.err != nil {
-				errs = append(errs, d.err)
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return compiled, nil
-}
-
 // Validate checks the configuration that Provision could not reject on its
 // own. It changes nothing.
 func (h *Handler) Validate() error {
@@ -223,60 +147,18 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// readPolicyFile reads and compiles one policy document.
-func readPolicyFile(path string) (*policy.Policy, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("policy file: %w", err)
+// Cleanup retires the handler from the metrics and the admin API, and
+// closes the idle connections of its S3 clients: the handler that replaces
+// it has clients of its own.
+func (h *Handler) Cleanup() error {
+	unregisterHandler(h)
+	if h.store != nil {
+		source.CloseIdleConnections(h.store.Client)
 	}
-	defer f.Close()
-	return policy.Read(path, f)
-}
-
-// dirPolicy is one document of a policy folder.
-type dirPolicy struct {
-	bucket string
-	path   string
-	policy *policy.Policy
-	err    error
-}
-
-// readPolicyDir reads every <bucket>.json and <bucket>.xml of dir.
-func readPolicyDir(dir string) ([]dirPolicy, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("policy_dir: %w", err)
+	if h.origin != nil {
+		source.CloseIdleConnections(h.origin.Client)
 	}
-	var docs []dirPolicy
-	for _, e := range entries {
-		bucket, ok := bucketOfFile(e.Name())
-		if !ok || e.IsDir() {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		pol, err := readPolicyFile(path)
-		docs = append(docs, dirPolicy{bucket: bucket, path: path, policy: pol, err: err})
-	}
-	return docs, nil
-}
-
-// bucketOfFile returns the bucket that a policy folder's file is for.
-func bucketOfFile(name string) (string, bool) {
-	ext := filepath.Ext(name)
-	if ext != ".json" && ext != ".xml" {
-		return "", false
-	}
-	bucket := strings.TrimSuffix(name, ext)
-	return bucket, validBucketName(bucket)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return nil
 }
 
 // Interface guards

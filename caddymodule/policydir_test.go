@@ -33,24 +33,18 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// useFakeClock makes the clock of every cache provisioned from now on a
-// fakeClock, until the test ends.
-func useFakeClock(t *testing.T) *fakeClock {
-	t.Helper()
-	c := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	saved := cacheNow
-	cacheNow = c.Now
-	t.Cleanup(func() { cacheNow = saved })
-	return c
+// newFakeClock returns a fakeClock at a fixed time, for handlerAt.
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 }
 
 // The TTL of the policy_dir tests.
 const dirTTL = 30 * time.Second
 
 // dirHandler provisions a handler that reads dir with a TTL of dirTTL.
-func dirHandler(t *testing.T, dir string) *Handler {
+func dirHandler(t *testing.T, clock *fakeClock, dir string) *Handler {
 	t.Helper()
-	return handlerFromCaddyfile(t, `bucket_cors {
+	return handlerAt(t, clock, `bucket_cors {
 	policy_dir `+dir+`
 	cache {
 		ttl 30s
@@ -186,12 +180,12 @@ func TestPolicyDirChangesAreSeenAfterTheTTL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := useFakeClock(t)
+			clock := newFakeClock()
 			dir := t.TempDir()
 			for name, content := range tc.initial {
 				writeFile(t, dir, name, content)
 			}
-			h := dirHandler(t, dir)
+			h := dirHandler(t, clock, dir)
 
 			if got := policyOf(t, h, "assets"); got != tc.wantStart {
 				t.Fatalf("at start: %s, want %s", got, tc.wantStart)
@@ -213,10 +207,10 @@ func TestPolicyDirChangesAreSeenAfterTheTTL(t *testing.T) {
 // parse, the previous policy stays in use and the failure is logged once
 // per TTL, not once per request; once fixed, the new policy is used.
 func TestBrokenPolicyFileIsLoggedOncePerTTL(t *testing.T) {
-	clock := useFakeClock(t)
+	clock := newFakeClock()
 	dir := t.TempDir()
 	writeFile(t, dir, "assets.json", allowing(appOrigin))
-	h := dirHandler(t, dir)
+	h := dirHandler(t, clock, dir)
 	core, logs := observer.New(zapcore.DebugLevel)
 	h.logger = zap.New(core)
 	failures := func() []observer.LoggedEntry {
@@ -267,9 +261,9 @@ func TestBrokenPolicyFileIsLoggedOncePerTTL(t *testing.T) {
 // preflights get S3's 503, and its other requests go on without CORS
 // headers rather than with a guessed policy.
 func TestNewBrokenPolicyFileIsAnsweredAsUnavailable(t *testing.T) {
-	useFakeClock(t)
+	clock := newFakeClock()
 	dir := t.TempDir()
-	h := dirHandler(t, dir)
+	h := dirHandler(t, clock, dir)
 	writeFile(t, dir, "assets.json", `[{"AllowedOrigins": [`)
 
 	req := newRequest(t, http.MethodOptions, "http://proxy.example/assets/key", "Origin", appOrigin, "Access-Control-Request-Method", "GET")

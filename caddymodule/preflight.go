@@ -2,9 +2,9 @@ package caddymodule
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/bucketcors/bucketcors/policy"
+	"github.com/bucketcors/bucketcors/s3api"
 )
 
 // preflightVary is the Vary of every preflight answer: each of these request
@@ -20,13 +20,13 @@ func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket 
 	origin, _ := requestOrigin(r)
 	method := r.Header.Get("Access-Control-Request-Method")
 	if pol == nil {
-		return writeRefusal(w, corsNotEnabled, method)
+		return s3api.PreflightRefusal(false, method, s3api.ResourceBucket).Write(w, preflightVary)
 	}
 
 	res := pol.Preflight(origin, method, r.Header["Access-Control-Request-Headers"])
 	if !res.Allowed {
 		h.logRefusal(bucket, origin, method, &res)
-		return writeRefusal(w, corsNotAllowed, method)
+		return s3api.PreflightRefusal(true, method, s3api.ResourceObject).Write(w, preflightVary)
 	}
 
 	values := make([]string, preflightHeaderCount)
@@ -40,60 +40,4 @@ func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket 
 	hdr["Vary"] = values[grantHeaderCount+1:]
 	w.WriteHeader(http.StatusOK)
 	return nil
-}
-
-// refusal is one of S3's two answers to a refused preflight.
-type refusal struct {
-	message      string
-	resourceType string
-	// bodies holds the answer for each method a browser asks for, rendered
-	// once: a flood of refused preflights costs no rendering.
-	bodies map[string]renderedBody
-}
-
-// renderedBody is a body with its Content-Length.
-type renderedBody struct {
-	body   []byte
-	length string
-}
-
-var (
-	corsNotEnabled = newRefusal(msgCORSNotEnabled, "BUCKET")
-	corsNotAllowed = newRefusal(msgCORSNotAllowed, "OBJECT")
-)
-
-func newRefusal(message, resourceType string) *refusal {
-	r := &refusal{message: message, resourceType: resourceType, bodies: make(map[string]renderedBody)}
-	for _, m := range []string{"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS"} {
-		r.bodies[m] = r.render(m)
-	}
-	return r
-}
-
-// render builds the XML body of the refusal of method.
-func (r *refusal) render(method string) renderedBody {
-	body := renderS3Error(s3Error{Code: "AccessForbidden", Message: r.message, Method: method, ResourceType: r.resourceType})
-	return renderedBody{body: body, length: strconv.Itoa(len(body))}
-}
-
-// writeRefusal answers a refused preflight with S3's 403.
-func writeRefusal(w http.ResponseWriter, r *refusal, method string) error {
-	if method == "" {
-		// S3 takes a preflight without Access-Control-Request-Method to
-		// ask for OPTIONS.
-		method = http.MethodOptions
-	}
-	rendered, ok := r.bodies[method]
-	if !ok {
-		rendered = r.render(method)
-	}
-	values := make([]string, 3)
-	values[0], values[1], values[2] = "application/xml", rendered.length, preflightVary
-	h := w.Header()
-	h["Content-Type"] = values[0:1:1]
-	h["Content-Length"] = values[1:2:2]
-	h["Vary"] = values[2:3:3]
-	w.WriteHeader(http.StatusForbidden)
-	_, err := w.Write(rendered.body)
-	return err
 }

@@ -1,87 +1,79 @@
 package caddymodule
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
-	"github.com/bucketcors/bucketcors/cache"
-	"github.com/bucketcors/bucketcors/policy"
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/bucketcors/bucketcors/source"
 )
 
-// A policySource reads the policies of buckets from one place.
-type policySource interface {
-	// name labels the source in logs, metrics and the admin API.
-	name() string
-	// load returns the bucket's policy, or found=false when this source has
-	// none for it. A document that does not validate is an error marked
-	// with cache.Rejected, so that the previous policy stays in use.
-	load(ctx context.Context, bucket string) (pol *policy.Policy, found bool, err error)
+// S3Endpoint says how to reach an S3-compatible API: MinIO, R2 or S3.
+// Credentials may be placeholders such as {env.S3_SECRET_KEY} or
+// {file./run/secrets/s3_secret}; they are resolved at provision and never
+// logged.
+type S3Endpoint struct {
+	// Endpoint is the API's base URL, e.g. http://127.0.0.1:9000 or
+	// https://<account>.r2.cloudflarestorage.com.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Region signs the requests. Default: us-east-1 ("auto" for R2).
+	Region string `json:"region,omitempty"`
+	// AccessKey is the access key ID.
+	AccessKey string `json:"access_key,omitempty"`
+	// SecretKey is the secret access key.
+	SecretKey string `json:"secret_key,omitempty"`
 }
 
-// loadFromSources asks each source in order; the first that has a policy
-// for the bucket wins. A source that fails ends the load: answering from a
-// later source could grant what the failed one would have refused.
-func loadFromSources(ctx context.Context, sources []policySource, bucket string) (*policy.Policy, string, bool, error) {
-	for _, src := range sources {
-		pol, found, err := src.load(ctx, bucket)
+// resolve returns the endpoint with its placeholders replaced.
+func (e S3Endpoint) resolve() source.Endpoint {
+	repl := caddy.NewReplacer()
+	return source.Endpoint{
+		URL:       repl.ReplaceAll(e.Endpoint, ""),
+		Region:    repl.ReplaceAll(e.Region, ""),
+		AccessKey: repl.ReplaceAll(e.AccessKey, ""),
+		SecretKey: repl.ReplaceAll(e.SecretKey, ""),
+	}
+}
+
+// PolicyStore keeps bucket policies as objects of one bucket of an
+// S3-compatible store, one <bucket>.xml (S3 XML) per bucket. Every proxy
+// that names the same store shares its policies; the edge ?cors API writes
+// them.
+type PolicyStore struct {
+	S3Endpoint
+	// Bucket is the bucket that holds the policy objects.
+	Bucket string `json:"bucket,omitempty"`
+	// Prefix is put before every object key, e.g. "cors/".
+	Prefix string `json:"prefix,omitempty"`
+}
+
+// provisionSources sets up the sources that are read at run time, in the
+// order they are consulted: the store, the folder, the origin.
+func (h *Handler) provisionSources() error {
+	var errs []error
+	if cfg := h.PolicyStore; cfg != nil {
+		client, err := source.NewS3Client(cfg.resolve(), "policy_store")
+		if cfg.Bucket == "" {
+			err = errors.Join(err, errors.New("policy_store: bucket is needed: the bucket that holds the policy objects"))
+		}
 		if err != nil {
-			return nil, src.name(), false, err
-		}
-		if found {
-			return pol, src.name(), true, nil
-		}
-	}
-	return nil, "none", false, nil
-}
-
-// readLimitedPolicy compiles the document r yields, reading at most one byte
-// past the size limit. A document that does not validate is Rejected.
-func readLimitedPolicy(name string, r io.Reader) (*policy.Policy, error) {
-	pol, err := policy.Read(name, r)
-	if err != nil {
-		return nil, cache.Rejected(err)
-	}
-	return pol, nil
-}
-
-// dirSource reads <bucket>.json or <bucket>.xml from a folder, on every load,
-// so that a changed, added or deleted file is seen within the cache's TTL.
-type dirSource struct {
-	dir string
-}
-
-func (s *dirSource) name() string { return "policy_dir" }
-
-func (s *dirSource) load(_ context.Context, bucket string) (*policy.Policy, bool, error) {
-	var found []string
-	for _, ext := range []string{".json", ".xml"} {
-		path := filepath.Join(s.dir, bucket+ext)
-		if _, err := os.Stat(path); err == nil {
-			found = append(found, path)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, false, err
+			errs = append(errs, err)
+		} else {
+			h.store = &source.Store{Client: client, Bucket: cfg.Bucket, Prefix: cfg.Prefix}
+			h.sources = append(h.sources, h.store)
 		}
 	}
-	switch len(found) {
-	case 0:
-		return nil, false, nil
-	case 1:
-	default:
-		return nil, false, cache.Rejected(fmt.Errorf("policy_dir: both %s and %s exist; keep one policy file per bucket", found[0], found[1]))
+	if h.PolicyDir != "" {
+		h.sources = append(h.sources, &source.Dir{Path: h.PolicyDir})
 	}
-	f, err := os.Open(found[0])
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil // deleted since the Stat
+	if h.PolicyOrigin != nil {
+		origin, err := source.NewOrigin(h.PolicyOrigin.resolve())
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			h.origin = origin
+			h.sources = append(h.sources, origin)
 		}
-		return nil, false, err
 	}
-	defer f.Close()
-	pol, err := readLimitedPolicy(found[0], f)
-	return pol, err == nil, err
+	return errors.Join(errs...)
 }
