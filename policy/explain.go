@@ -146,16 +146,23 @@ func Explain(p *Policy, req Request) Explanation {
 	return e
 }
 
-// VerdictOf returns Explain(p, req).Verdict(). A request that a rule allows
-// costs one evaluation and the string; only a refusal costs an Explain.
+// VerdictOf returns Explain(p, req).Verdict() without building the answer:
+// a request that a rule allows costs one evaluation and the string, and a
+// refusal one evaluation per rule (the rules are compiled alone once per
+// policy). It is what the debug header calls.
 func VerdictOf(p *Policy, req Request) string {
-	if p != nil && req.Origin != "" {
-		preflight, method := req.judged()
-		if res := evaluate(p, &req, preflight, method); res.Allowed {
-			return ruleLabel(res.RuleIndex, res.RuleID) + " allowed"
-		}
+	if p == nil || req.Origin == "" {
+		e := Explain(p, req)
+		return e.Verdict()
 	}
-	e := Explain(p, req)
+	preflight, method := req.judged()
+	switch res := evaluate(p, &req, preflight, method); {
+	case res.Allowed:
+		return ruleLabel(res.RuleIndex, res.RuleID) + " allowed"
+	case res.Denied == DeniedTooManyHeaders:
+		return "refused: " + tooManyHeaders
+	}
+	e := Explanation{Rules: ruleOutcomes(p, &req, preflight, method, 0)}
 	return e.Verdict()
 }
 
@@ -187,7 +194,7 @@ func (e *Explanation) explainNoPolicy(method string) {
 }
 
 func (e *Explanation) explainPolicy(p *Policy, method string) {
-	e.note(p, method)
+	e.note(method)
 	res := evaluate(p, &e.Request, e.Preflight, method)
 	switch {
 	case res.Allowed:
@@ -208,7 +215,7 @@ func (e *Explanation) explainPolicy(p *Policy, method string) {
 }
 
 // note adds what the request itself makes easy to miss.
-func (e *Explanation) note(p *Policy, method string) {
+func (e *Explanation) note(method string) {
 	req := &e.Request
 	if req.Actual && e.Preflight {
 		e.Notes = append(e.Notes, "an actual request that carries Access-Control-Request-Method or "+
@@ -227,51 +234,3 @@ func (e *Explanation) note(p *Policy, method string) {
 // Access-Control-Request-Headers is refused whatever the rules.
 var tooManyHeaders = "Access-Control-Request-Headers holds more than " +
 	strconv.Itoa(MaxRequestHeaderNames) + " names or " + strconv.Itoa(MaxRequestHeadersBytes) + " bytes"
-
-// ruleOutcomes asks each rule alone how it judges the request, up to the
-// one that matched (its 1-based number), or every rule when matched is 0.
-func ruleOutcomes(p *Policy, req *Request, preflight bool, method string, matched int) []RuleOutcome {
-	doc := p.Document()
-	n := len(doc.Rules)
-	if matched > 0 {
-		n = min(matched, n)
-	}
-	out := make([]RuleOutcome, 0, n)
-	for i := range n {
-		r := &doc.Rules[i]
-		o := RuleOutcome{Rule: i + 1, ID: r.ID}
-		one, err := Compile("rule", &Document{Dialect: doc.Dialect, Rules: doc.Rules[i : i+1]})
-		if err != nil {
-			// A rule of a compiled policy compiles alone; say so if not.
-			o.Reason = "cannot be judged alone: " + err.Error()
-		} else {
-			o.judge(evaluate(one, req, preflight, method), req.Origin, method, preflight)
-		}
-		out = append(out, o)
-	}
-	return out
-}
-
-// judge fills the outcome from the answer of the rule alone.
-func (o *RuleOutcome) judge(res PreflightResult, origin, method string, preflight bool) {
-	if preflight && method == "" {
-		method = http.MethodOptions // as S3 takes it, and as its answer names it
-	}
-	switch res.Denied {
-	case NotDenied:
-		o.Allowed, o.Reason = true, "allowed"
-	case DeniedOrigin:
-		o.Check, o.Value = CheckOrigin, origin
-		o.Reason = "origin " + showValue(origin) + " not listed"
-	case DeniedMethod:
-		o.Check, o.Value = CheckMethod, method
-		o.Reason = "method " + showValue(method) + " not allowed"
-	case DeniedHeader:
-		o.Check, o.Value = CheckHeader, res.DeniedHeader
-		o.Reason = "header " + showValue(res.DeniedHeader) + " not allowed"
-	case DeniedTooManyHeaders:
-		o.Check, o.Reason = CheckHeaderCount, tooManyHeaders
-	default:
-		o.Reason = res.Denied.String()
-	}
-}

@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"weak"
 )
 
 // siteRules allows an app to upload and its sites to read; withPublic adds
@@ -383,5 +386,65 @@ func TestExplainAgreesWithTheEngine(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkExplain measures what the debug header costs: VerdictOf on a
+// grant (one evaluation), and Explain on a refusal (a compilation per rule),
+// for the benchmarks' ten-rule policy and a hundred-rule one.
+func BenchmarkExplain(b *testing.B) {
+	_, ten := benchPolicies(b)
+	var rules []string
+	for i := range MaxRules {
+		rules = append(rules, `{"AllowedOrigins": ["https://site`+strconv.Itoa(i)+`.example.com", "https://*.t`+strconv.Itoa(i)+
+			`.example.net"], "AllowedMethods": ["GET", "PUT"], "AllowedHeaders": ["content-type", "x-amz-*"]}`)
+	}
+	hundred := mustParse(b, "["+strings.Join(rules, ",")+"]")
+	allowed := Request{Origin: "https://site9-3.example.com", Method: "PUT", Headers: browserHeaders}
+	refused := Request{Origin: "https://evil.example.com", Method: "PUT", Headers: browserHeaders}
+	for _, bc := range []struct {
+		name string
+		run  func()
+	}{
+		{"10-rules/VerdictOf-allowed", func() { VerdictOf(ten, allowed) }},
+		{"10-rules/VerdictOf-refused", func() { VerdictOf(ten, refused) }},
+		{"10-rules/Explain-refused", func() { Explain(ten, refused) }},
+		{"100-rules/VerdictOf-refused", func() { VerdictOf(hundred, refused) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.run()
+			}
+		})
+	}
+}
+
+// TestRulesAloneGoWithTheirPolicy: the rules compiled alone for Explain are
+// built once per policy and dropped when the policy is.
+func TestRulesAloneGoWithTheirPolicy(t *testing.T) {
+	var key weak.Pointer[Policy]
+	func() {
+		p := mustParse(t, siteRules)
+		key = weak.Make(p)
+		first := rulesAlone(p)
+		Explain(p, Request{Origin: "https://x.test", Method: "GET"})
+		if again := rulesAlone(p); &again[0] != &first[0] {
+			t.Error("the rules were compiled again for the same policy")
+		}
+		if _, ok := aloneCache.Load(key); !ok {
+			t.Error("the policy's rules are not cached")
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		if _, ok := aloneCache.Load(key); !ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rules are still cached 5s after their policy went")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
