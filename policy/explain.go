@@ -128,9 +128,10 @@ type Header struct {
 // the first check that failed. p may be nil, for a bucket with no policy.
 //
 // The verdict and the headers are those of p.Preflight and p.Actual; the
-// reasons come from compiling and asking each rule alone, so Explain costs a
-// compilation per rule. It is meant for the CLI, the admin API and the debug
-// header, not for every request; VerdictOf is its cheaper form for a grant.
+// reasons come from asking each rule alone, compiled as a policy of its own
+// (once per policy, kept as long as the policy is). It is meant for the CLI,
+// the admin API and the debug header, not for every request; VerdictOf is its
+// cheaper form for the one line the debug header needs.
 func Explain(p *Policy, req Request) Explanation {
 	e := Explanation{Request: req, Headers: []Header{}}
 	preflight, method := req.judged()
@@ -177,7 +178,7 @@ func evaluate(p *Policy, req *Request, preflight bool, method string) PreflightR
 func (e *Explanation) explainNoOrigin() {
 	if e.Request.Actual {
 		e.Reason = "not a CORS request: no Origin header"
-		e.Headers = append(e.Headers, Header{"Vary", "Origin"})
+		e.header("Vary", "Origin")
 		return
 	}
 	e.Reason = "refused: a preflight without an Origin header"
@@ -190,7 +191,7 @@ func (e *Explanation) explainNoPolicy(method string) {
 		e.refuse(http.StatusForbidden, refusalBody(msgCORSNotEnabled, method, "BUCKET"))
 		return
 	}
-	e.Headers = append(e.Headers, Header{"Vary", "Origin"})
+	e.header("Vary", "Origin")
 }
 
 func (e *Explanation) explainPolicy(p *Policy, method string) {
@@ -208,7 +209,7 @@ func (e *Explanation) explainPolicy(p *Policy, method string) {
 		e.Rules = ruleOutcomes(p, &e.Request, e.Preflight, method, 0)
 	}
 	if e.Request.Actual {
-		e.Headers = append(e.Headers, Header{"Vary", "Origin"})
+		e.header("Vary", "Origin")
 		return
 	}
 	e.refuse(http.StatusForbidden, refusalBody(msgCORSNotAllowed, method, "OBJECT"))

@@ -3,6 +3,7 @@ package policy
 import (
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"weak"
 )
@@ -20,7 +21,7 @@ func ruleOutcomes(p *Policy, req *Request, preflight bool, method string, matche
 		out[i] = RuleOutcome{Rule: i + 1, ID: r.id}
 		if r.err != nil {
 			// A rule of a compiled policy compiles alone; say so if not.
-			out[i].Reason = "cannot be judged alone: " + r.err.Error()
+			out[i].Reason = "cannot be judged alone: " + strings.ReplaceAll(r.err.Error(), "\n", "; ")
 			continue
 		}
 		out[i].judge(evaluate(r.policy, req, preflight, method), req.Origin, method, preflight)

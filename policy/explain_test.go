@@ -448,3 +448,48 @@ func TestRulesAloneGoWithTheirPolicy(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// FuzzExplain: on policies and requests drawn as FuzzPreflight draws them,
+// Explain agrees with the engine, its outcomes agree with its verdict, and
+// VerdictOf says what Explain says.
+func FuzzExplain(f *testing.F) {
+	f.Add([]byte{3, 1, 2, 0, 5}, "https://app.example.com", "PUT", "content-type,x-amz-date")
+	f.Add([]byte{0, 0, 1, 12, 9}, "http://localhost:3000", "", "Range\nX-Foo")
+	f.Fuzz(func(t *testing.T, policySeed []byte, origin, method, headers string) {
+		doc := fuzzDocument(policySeed, origin, headers)
+		p, err := Compile("fuzz", doc)
+		if err != nil {
+			t.Fatalf("a generated policy did not compile: %v", err)
+		}
+		var lines []string
+		if headers != "" {
+			lines = strings.Split(headers, "\n")
+		}
+		for _, req := range []Request{
+			{Origin: origin, Method: method, Headers: lines},
+			{Origin: origin, Method: method, Actual: true},
+			{Origin: origin, Method: "GET", Headers: lines, Actual: true, RequestMethod: method},
+		} {
+			e := Explain(p, req)
+			preflight, m := req.judged()
+			res := evaluate(p, &req, preflight, m)
+			if req.Origin != "" && (e.Allowed != res.Allowed || e.Rule != res.RuleIndex) {
+				t.Fatalf("%+v: Explain says %v rule %d, the engine %+v", req, e.Allowed, e.Rule, res)
+			}
+			for i, o := range e.Rules {
+				if o.Allowed != (e.Allowed && i == len(e.Rules)-1) {
+					t.Fatalf("%+v: outcomes %+v do not agree with the verdict %q", req, e.Rules, e.Verdict())
+				}
+			}
+			if !e.Allowed && e.Reason == "" && len(e.Rules) != len(doc.Rules) {
+				t.Fatalf("%+v: a refusal explains %d of %d rules", req, len(e.Rules), len(doc.Rules))
+			}
+			if got := VerdictOf(p, req); got != e.Verdict() {
+				t.Fatalf("VerdictOf = %q, Explain says %q", got, e.Verdict())
+			}
+			if strings.ContainsAny(e.Verdict(), "\r\n") {
+				t.Fatalf("the verdict breaks the line: %q", e.Verdict())
+			}
+		}
+	})
+}

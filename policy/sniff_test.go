@@ -91,3 +91,31 @@ func TestDescribeMismatch(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSniff: sniffing never fails on any input, and a document that decodes
+// sniffs as the dialect it decodes as, with no mismatch to describe.
+func FuzzSniff(f *testing.F) {
+	for _, in := range oneOfEach {
+		f.Add([]byte(in))
+	}
+	f.Add([]byte(`{"rules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sniffed, ok := Sniff(data)
+		for _, want := range append([]Dialect{0}, allDialects...) {
+			DescribeMismatch(data, want)
+		}
+		doc, err := Decode("fuzz", data)
+		if err != nil {
+			return
+		}
+		if !ok || sniffed != doc.Dialect {
+			t.Fatalf("a %s document sniffs as %s, %v", doc.Dialect, sniffed, ok)
+		}
+		if msg := DescribeMismatch(data, doc.Dialect); msg != "" {
+			t.Fatalf("a %s document is described as a mismatch: %s", doc.Dialect, msg)
+		}
+		if msg := DescribeMismatch(data, 0); msg != "" {
+			t.Fatalf("a %s document is described as mixed: %s", doc.Dialect, msg)
+		}
+	})
+}
