@@ -41,9 +41,11 @@ func (d Dialect) Name() string {
 }
 
 // Marshal renders the document in the dialect to. Every dialect carries
-// every field of a rule, its ID included, so decoding the result gives the
-// same rules; what a conversion loses is only the writing: comments, the
-// order of keys, and how lists were laid out.
+// every field of a rule, its ID included ("ID" in R2 and AWS CLI JSON, "id"
+// in wrangler's, <ID> in XML), so decoding the result gives the same rules;
+// a conversion loses only the writing: comments, the order of keys, how
+// lists were laid out. (R2's dashboard documents no "ID"; this package reads
+// it back, and MarshalR2JSON has always written it.)
 func (d *Document) Marshal(to Dialect) ([]byte, error) {
 	switch to {
 	case DialectXML:
