@@ -1,10 +1,6 @@
 package policy
 
-import (
-	"bytes"
-	"encoding/json"
-	"encoding/xml"
-)
+import "encoding/xml"
 
 // The shapes the documents are written from, fields in S3's order.
 type (
@@ -58,12 +54,5 @@ func (d *Document) MarshalR2JSON() ([]byte, error) {
 	for i, r := range d.Rules {
 		out[i] = r2RuleOut(r)
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // origins and IDs read better without \u0026
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return indentJSON(out)
 }

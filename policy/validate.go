@@ -31,6 +31,9 @@ type Problem struct {
 	Reason string
 	// Fix says what to do ("remove the trailing \"/\": use \"https://static.example.com\"").
 	Fix string
+	// Warning is true when S3 accepts the value but it is likely a mistake:
+	// no browser can match it, or it does not do what it seems to.
+	Warning bool
 }
 
 // Error renders every problem, one per line, each naming the document, the
