@@ -91,10 +91,10 @@ func TestBucketOfARequestPicksItsPolicy(t *testing.T) {
 	}
 }
 
-// TestRequestWithoutBucketGetsNoVary: an actual request that names no
-// bucket has no policy, so its answer is left as the origin gave it, less
-// the origin's CORS headers.
-func TestRequestWithoutBucketGetsNoVary(t *testing.T) {
+// TestRequestWithoutBucketGetsVaryOriginOnly: an actual request that names
+// no bucket has no policy: its answer loses the origin's CORS headers and
+// gets Vary: Origin, as every answer does.
+func TestRequestWithoutBucketGetsVaryOriginOnly(t *testing.T) {
 	h := handlerFromCaddyfile(t, `bucket_cors {
 	policy * {
 		rule {
@@ -106,5 +106,5 @@ func TestRequestWithoutBucketGetsNoVary(t *testing.T) {
 	upstream := newMinioLike(t)
 	srv := frontServer(t, h, proxyTo(upstream.URL))
 	resp, _ := do(t, srv.Client(), newRequest(t, http.MethodGet, srv.URL+"/", "Origin", appOrigin, "X-Test-Upstream-Vary", ""))
-	checkCORSHeaders(t, resp.Header, nil)
+	checkCORSHeaders(t, resp.Header, varyOrigin)
 }

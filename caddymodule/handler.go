@@ -21,34 +21,58 @@ var (
 // API) itself, and passes every other request to next, rewriting the CORS
 // headers of whatever comes back.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if r.Method == http.MethodOptions && len(r.Header["Origin"]) == 0 {
-		// S3's answer, whatever the bucket and its policy.
-		return errOriginNeeded.Write(w, "")
+	origin, hasOrigin := requestOrigin(r)
+	if r.Method == http.MethodOptions {
+		if len(r.Header["Origin"]) == 0 {
+			// S3's answer, whatever the bucket and its policy.
+			return errOriginNeeded.Write(w, "")
+		}
+		bucket := h.bucketOf(r)
+		pol, err := h.policyFor(r.Context(), bucket)
+		if err != nil {
+			return h.servePolicyUnavailable(w, r, bucket, err, next)
+		}
+		return h.servePreflight(w, r, bucket, pol)
+	}
+	if h.isCORSAPICall(r) {
+		return h.serveCORSAPI(w, r, h.bucketOf(r))
+	}
+	if !hasOrigin {
+		// No Origin, no grant: the answer needs no policy, so it never
+		// waits for one.
+		return h.serveActual(w, r, policy.Grant{}, next)
 	}
 	bucket := h.bucketOf(r)
-	if r.Method != http.MethodOptions && h.isCORSAPICall(r) {
-		return h.serveCORSAPI(w, r, bucket)
-	}
 	pol, err := h.policyFor(r.Context(), bucket)
 	if err != nil {
 		return h.servePolicyUnavailable(w, r, bucket, err, next)
 	}
-	if r.Method == http.MethodOptions {
-		return h.servePreflight(w, r, bucket, pol)
+	return h.serveActual(w, r, actualGrant(pol, r, origin), next)
+}
+
+// actualGrant judges a request that is not a preflight. One that carries
+// Access-Control-Request-Method or -Headers is judged as a preflight is, as
+// S3 does: the method and headers it names must be allowed too.
+func actualGrant(pol *policy.Policy, r *http.Request, origin string) policy.Grant {
+	if pol == nil {
+		return policy.Grant{}
 	}
-	return h.serveActual(w, r, pol, next)
+	requestMethod, asksMethod := r.Header["Access-Control-Request-Method"]
+	requestHeaders, asksHeaders := r.Header["Access-Control-Request-Headers"]
+	if !asksMethod && !asksHeaders {
+		return pol.Actual(origin, r.Method)
+	}
+	method := r.Method
+	if asksMethod {
+		method = requestMethod[0]
+	}
+	return pol.Preflight(origin, method, requestHeaders).Grant
 }
 
 // serveActual lets next answer and rewrites the CORS headers of its answer,
 // also when next fails and the server writes the error status.
-func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, pol *policy.Policy, next caddyhttp.Handler) error {
-	cw := &corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
-	if pol != nil {
-		cw.hasPolicy = true
-		if origin, ok := requestOrigin(r); ok {
-			cw.grant = pol.Actual(origin, r.Method)
-		}
-	}
+func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, grant policy.Grant, next caddyhttp.Handler) error {
+	cw := &corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, grant: grant}
 	err := next.ServeHTTP(cw, r)
 	// When next wrote nothing, the server sends the header map as it stands
 	// once we return, or writes the error status on it: either way it must
@@ -65,7 +89,7 @@ func (h *Handler) servePolicyUnavailable(w http.ResponseWriter, r *http.Request,
 	if r.Method == http.MethodOptions {
 		return errPolicyUnavailable.Write(w, "")
 	}
-	return h.serveActual(w, r, nil, next)
+	return h.serveActual(w, r, policy.Grant{}, next)
 }
 
 // requestOrigin returns the request's Origin when it has exactly one.

@@ -10,6 +10,9 @@ import (
 
 var varyOrigin = http.Header{"Vary": {"Origin"}}
 
+// restOfGrantVary is what a grant adds to an origin's own Vary: Origin.
+const restOfGrantVary = "Access-Control-Request-Headers, Access-Control-Request-Method"
+
 // TestActualRequestsGetThePolicysHeadersOnly: whatever the origin sends
 // (here MinIO's permissive defaults), a response carries the policy's grant
 // when a rule allows the request's Origin and method, no Access-Control-*
@@ -36,7 +39,7 @@ func TestActualRequestsGetThePolicysHeadersOnly(t *testing.T) {
 			method: http.MethodGet, path: "/assets/photo.jpg",
 			header:     []string{"Origin", appOrigin},
 			wantStatus: http.StatusOK,
-			wantCORS:   with(appGrant, "Vary", "Origin"),
+			wantCORS:   with(appGrant, "Vary", "Origin", "Vary", restOfGrantVary),
 			wantBody:   "object /assets/photo.jpg",
 		},
 		{
@@ -44,14 +47,14 @@ func TestActualRequestsGetThePolicysHeadersOnly(t *testing.T) {
 			method: http.MethodHead, path: "/assets/photo.jpg",
 			header:     []string{"Origin", appOrigin},
 			wantStatus: http.StatusOK,
-			wantCORS:   with(appGrant, "Vary", "Origin"),
+			wantCORS:   with(appGrant, "Vary", "Origin", "Vary", restOfGrantVary),
 		},
 		{
 			name:   "allowed PUT from an origin pattern",
 			method: http.MethodPut, path: "/assets/upload.bin",
 			header:     []string{"Origin", previewOrigin},
 			wantStatus: http.StatusOK,
-			wantCORS:   with(grantFor(appGrant, previewOrigin), "Vary", "Origin"),
+			wantCORS:   with(grantFor(appGrant, previewOrigin), "Vary", "Origin", "Vary", restOfGrantVary),
 			wantBody:   "object /assets/upload.bin",
 		},
 		{
@@ -59,7 +62,7 @@ func TestActualRequestsGetThePolicysHeadersOnly(t *testing.T) {
 			method: http.MethodGet, path: "/assets/photo.jpg",
 			header:     []string{"Origin", otherOrigin},
 			wantStatus: http.StatusOK,
-			wantCORS:   with(publicGrant, "Vary", "Origin"),
+			wantCORS:   with(publicGrant, "Vary", "Origin", "Vary", restOfGrantVary),
 			wantBody:   "object /assets/photo.jpg",
 		},
 		{
@@ -83,7 +86,7 @@ func TestActualRequestsGetThePolicysHeadersOnly(t *testing.T) {
 			method: http.MethodGet, path: "/assets/missing",
 			header:     []string{"Origin", appOrigin},
 			wantStatus: http.StatusNotFound,
-			wantCORS:   with(appGrant, "Vary", "Origin"),
+			wantCORS:   with(appGrant, "Vary", "Origin", "Vary", restOfGrantVary),
 			wantBody:   "<Error><Code>NoSuchKey</Code></Error>",
 		},
 		{
@@ -91,7 +94,7 @@ func TestActualRequestsGetThePolicysHeadersOnly(t *testing.T) {
 			method: http.MethodGet, path: "/assets/broken",
 			header:     []string{"Origin", appOrigin},
 			wantStatus: http.StatusInternalServerError,
-			wantCORS:   with(appGrant, "Vary", "Origin"),
+			wantCORS:   with(appGrant, "Vary", "Origin", "Vary", restOfGrantVary),
 			wantBody:   "<Error><Code>InternalError</Code></Error>",
 		},
 		{
@@ -119,11 +122,11 @@ func TestActualRequestsGetThePolicysHeadersOnly(t *testing.T) {
 			wantBody:   "object /assets/photo.jpg",
 		},
 		{
-			name:   "the origin's Vary: Origin is not repeated",
+			name:   "the origin's Vary: Origin is not repeated, the other two names added",
 			method: http.MethodGet, path: "/assets/photo.jpg",
 			header:     []string{"Origin", appOrigin, "X-Test-Upstream-Vary", "Origin"},
 			wantStatus: http.StatusOK,
-			wantCORS:   with(appGrant, "Vary", "Origin"),
+			wantCORS:   with(appGrant, "Vary", "Origin", "Vary", restOfGrantVary),
 			wantBody:   "object /assets/photo.jpg",
 		},
 		{
@@ -131,7 +134,7 @@ func TestActualRequestsGetThePolicysHeadersOnly(t *testing.T) {
 			method: http.MethodGet, path: "/assets/photo.jpg",
 			header:     []string{"Origin", appOrigin, "X-Test-Upstream-Vary", "Accept-Encoding"},
 			wantStatus: http.StatusOK,
-			wantCORS:   with(appGrant, "Vary", "Accept-Encoding", "Vary", "Origin"),
+			wantCORS:   with(appGrant, "Vary", "Accept-Encoding", "Vary", grantVaryLine),
 			wantBody:   "object /assets/photo.jpg",
 		},
 		{
@@ -151,11 +154,11 @@ func TestActualRequestsGetThePolicysHeadersOnly(t *testing.T) {
 			wantBody:   "object /assets/photo.jpg",
 		},
 		{
-			name:   "bucket without policy: the origin's CORS headers removed, its Vary left alone",
+			name:   "bucket without policy: the origin's CORS headers removed, Vary: Origin added",
 			method: http.MethodGet, path: "/nopolicy/photo.jpg",
 			header:     []string{"Origin", appOrigin, "X-Test-Upstream-Vary", ""},
 			wantStatus: http.StatusOK,
-			wantCORS:   nil,
+			wantCORS:   varyOrigin,
 			wantBody:   "object /nopolicy/photo.jpg",
 		},
 		{
@@ -207,9 +210,9 @@ func TestFailingNextLeavesTheGrantForCaddysErrorStatus(t *testing.T) {
 		origin   string
 		wantCORS http.Header
 	}{
-		{"allowed origin", http.MethodGet, "/assets/photo.jpg", appOrigin, with(appGrant, "Vary", "Origin")},
+		{"allowed origin", http.MethodGet, "/assets/photo.jpg", appOrigin, with(appGrant, "Vary", grantVaryLine)},
 		{"refused origin", http.MethodPut, "/assets/photo.jpg", otherOrigin, varyOrigin},
-		{"bucket without policy", http.MethodGet, "/nopolicy/photo.jpg", appOrigin, nil},
+		{"bucket without policy", http.MethodGet, "/nopolicy/photo.jpg", appOrigin, varyOrigin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

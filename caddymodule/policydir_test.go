@@ -282,7 +282,7 @@ func TestNewBrokenPolicyFileIsAnsweredAsUnavailable(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET status = %d, want the origin's 200", resp.StatusCode)
 	}
-	checkCORSHeaders(t, resp.Header, nil)
+	checkCORSHeaders(t, resp.Header, varyOrigin)
 }
 
 // TestPolicyDirReadsEveryDialect: the folder's JSON (wrangler here) and XML

@@ -7,9 +7,9 @@ import (
 	"github.com/bucketcors/bucketcors/s3api"
 )
 
-// preflightVary is the Vary of every preflight answer: each of these request
-// headers changes it.
-const preflightVary = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
+// preflightVary is the Vary of every preflight answer, granted or refused:
+// each of these request headers changes it.
+const preflightVary = grantVaryLine
 
 // preflightHeaderCount is the most headers a preflight answer sets.
 const preflightHeaderCount = grantHeaderCount + 2
@@ -26,7 +26,7 @@ func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket 
 	res := pol.Preflight(origin, method, r.Header["Access-Control-Request-Headers"])
 	if !res.Allowed {
 		h.logRefusal(bucket, origin, method, &res)
-		return s3api.PreflightRefusal(true, method, s3api.ResourceObject).Write(w, preflightVary)
+		return s3api.PreflightRefusal(true, method, h.resourceType(r)).Write(w, preflightVary)
 	}
 
 	values := make([]string, preflightHeaderCount)
@@ -40,4 +40,13 @@ func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket 
 	hdr["Vary"] = values[grantHeaderCount+1:]
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// resourceType is what S3 names the target of a refused preflight: BUCKET
+// for the bucket itself (no key), OBJECT for an object.
+func (h *Handler) resourceType(r *http.Request) string {
+	if h.bucketName.namesNoKey(r.URL.Path) {
+		return s3api.ResourceBucket
+	}
+	return s3api.ResourceObject
 }

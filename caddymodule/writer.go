@@ -15,9 +15,8 @@ import (
 // ReadFrom or Flush that comes without one. It never buffers the body.
 type corsWriter struct {
 	caddyhttp.ResponseWriterWrapper
-	grant     policy.Grant
-	hasPolicy bool
-	applied   bool
+	grant   policy.Grant
+	applied bool
 	// values backs the header values this writer sets, so that a response
 	// costs no allocation beyond the writer itself and no two responses
 	// share a slice that a later handler might edit in place.
@@ -32,19 +31,11 @@ func (cw *corsWriter) apply() {
 	cw.applied = true
 	h := cw.ResponseWriter.Header()
 	deleteCORSHeaders(h)
-	if !cw.hasPolicy {
-		return
-	}
-	if vary := h["Vary"]; !varyHasOrigin(vary) {
-		cw.values[grantHeaderCount] = "Origin"
-		if len(vary) == 0 {
-			h["Vary"] = cw.values[grantHeaderCount:]
-		} else {
-			h["Vary"] = append(vary, "Origin")
-		}
-	}
 	if cw.grant.Allowed {
 		setGrantHeaders(h, &cw.grant, cw.values[:grantHeaderCount])
+		mergeVary(h, grantVary, cw.values[grantHeaderCount:])
+	} else {
+		mergeVary(h, refusalVary, cw.values[grantHeaderCount:])
 	}
 }
 
@@ -115,15 +106,51 @@ func deleteCORSHeaders(h http.Header) {
 	}
 }
 
-// varyHasOrigin reports whether Vary already covers Origin (by naming it, or
-// by "*").
-func varyHasOrigin(lines []string) bool {
+// The Vary of an answer: S3 sends the three names with a grant; with
+// anything else S3 sends none, but a shared cache must never serve one
+// origin's answer to another, so it gets Origin.
+var (
+	grantVary   = []string{"Origin", "Access-Control-Request-Headers", "Access-Control-Request-Method"}
+	refusalVary = grantVary[:1]
+)
+
+// grantVaryLine is grantVary as one header line, as S3 writes it.
+const grantVaryLine = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
+
+// mergeVary adds to h's Vary the names it lacks (a "*" covers them all),
+// never duplicating or replacing a line the origin sent. slot backs the
+// header value when Vary was absent, so that the common case allocates
+// nothing.
+func mergeVary(h http.Header, names []string, slot []string) {
+	lines := h["Vary"]
+	if len(lines) == 0 {
+		if len(names) == len(grantVary) {
+			slot[0] = grantVaryLine
+		} else {
+			slot[0] = names[0]
+		}
+		h["Vary"] = slot[:1:1]
+		return
+	}
+	var missing []string
+	for _, name := range names {
+		if !varyCovers(lines, name) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		h["Vary"] = append(lines, strings.Join(missing, ", "))
+	}
+}
+
+// varyCovers reports whether the Vary lines already name name, or "*".
+func varyCovers(lines []string, name string) bool {
 	for _, line := range lines {
 		for line != "" {
 			var item string
 			item, line, _ = strings.Cut(line, ",")
 			item = strings.TrimSpace(item)
-			if item == "*" || strings.EqualFold(item, "Origin") {
+			if item == "*" || strings.EqualFold(item, name) {
 				return true
 			}
 		}
