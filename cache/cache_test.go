@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 )
 
 func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
 	load := newFakeSource(nil).load
 	tests := []struct {
 		name string
@@ -17,9 +19,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		want []string
 	}{
 		{"no size", Options{TTL: time.Second}, []string{"size is 0"}},
+		{"negative negative size", Options{Size: 1, TTL: time.Second, NegativeSize: -1}, []string{"negative size is -1"}},
 		{"no ttl", Options{Size: 1}, []string{"ttl is 0s"}},
 		{"negative stale", Options{Size: 1, TTL: time.Second, Stale: -1}, []string{"stale is -1ns"}},
 		{"negative load timeout", Options{Size: 1, TTL: time.Second, LoadTimeout: -1}, []string{"load timeout is -1ns"}},
+		{"negative max loads", Options{Size: 1, TTL: time.Second, MaxLoads: -1}, []string{"max loads is -1"}},
 		{"negative error interval", Options{Size: 1, TTL: time.Second, ErrorInterval: -1}, []string{"error interval is -1ns"}},
 		{"all reported together", Options{Size: -1, TTL: -1}, []string{"size is -1", "ttl is -1ns"}},
 	}
@@ -42,14 +46,19 @@ func TestNewRejectsBadOptions(t *testing.T) {
 }
 
 func TestNewFillsDefaults(t *testing.T) {
-	c := mustNew(t, Options{Size: 1, TTL: time.Minute}, newFakeSource(nil).load)
+	t.Parallel()
+	c := mustNew(t, Options{Size: 3, TTL: time.Minute}, newFakeSource(nil).load)
 
-	if c.opts.LoadTimeout != DefaultLoadTimeout || c.opts.ErrorInterval != time.Minute || c.opts.Now == nil {
-		t.Errorf("options = %+v, want LoadTimeout %v, ErrorInterval the TTL, Now set", c.opts, DefaultLoadTimeout)
+	o := c.opts
+	if o.NegativeSize != 3 || o.LoadTimeout != DefaultLoadTimeout || o.MaxLoads != DefaultMaxLoads ||
+		o.ErrorInterval != time.Minute || o.Now == nil || o.Random == nil {
+		t.Errorf("options = %+v, want NegativeSize the Size, LoadTimeout %v, MaxLoads %d, ErrorInterval the TTL, Now and Random set",
+			o, DefaultLoadTimeout, DefaultMaxLoads)
 	}
 }
 
 func TestGetHitAndMiss(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "policy-a"})
 	c := mustNew(t, testOptions(clock), src.load)
@@ -57,7 +66,8 @@ func TestGetHitAndMiss(t *testing.T) {
 	first := mustGet(t, c, "a")
 	second := mustGet(t, c, "a")
 
-	if first.Value != "policy-a" || !first.Found || first.Source != "fake" || !first.LoadedAt.Equal(clock.Now()) {
+	if first.Value != "policy-a" || !first.Found || first.Source != "fake" ||
+		!first.LoadedAt.Equal(clock.Now()) || !first.CheckedAt.Equal(clock.Now()) || first.Stale() {
 		t.Errorf("first Get = %+v", first)
 	}
 	if second != first {
@@ -67,24 +77,26 @@ func TestGetHitAndMiss(t *testing.T) {
 		t.Errorf("loads = %d, want 1", n)
 	}
 	st := c.Stats()
-	if st.Hits != 1 || st.Misses != 1 {
-		t.Errorf("hits, misses = %d, %d, want 1, 1", st.Hits, st.Misses)
+	if st.Hits != 1 || st.Misses != 1 || st.LoadWaits != 1 {
+		t.Errorf("hits, misses, load waits = %d, %d, %d; want 1, 1, 1", st.Hits, st.Misses, st.LoadWaits)
 	}
 }
 
-func TestTTL(t *testing.T) {
+func TestStaleWhileRevalidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		advance   time.Duration
-		wantValue string
-		wantLoads int64
+		wantLoads int64  // once any background load is done
+		wantNext  string // the value of the Get after that
 	}{
-		{"fresh just before ttl", time.Minute - time.Nanosecond, "v1", 1},
-		{"re-read at ttl", time.Minute, "v2", 2},
-		{"re-read long after ttl", time.Hour, "v2", 2},
+		{"fresh just before the ttl", time.Minute - time.Nanosecond, 1, "v1"},
+		{"at the ttl: served, then re-read", time.Minute, 2, "v2"},
+		{"long past ttl+stale: served, then re-read", time.Hour, 2, "v2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			clock := newFakeClock()
 			src := newFakeSource(map[string]string{"a": "v1"})
 			c := mustNew(t, testOptions(clock), src.load)
@@ -92,24 +104,71 @@ func TestTTL(t *testing.T) {
 
 			src.set("a", "v2")
 			clock.Advance(tt.advance)
-			e := mustGet(t, c, "a")
+			mustGetValue(t, c, "a", "v1", false) // at once, however old
+			waitLoads(c)
 
-			if e.Value != tt.wantValue {
-				t.Errorf("value = %q, want %q", e.Value, tt.wantValue)
-			}
 			if n := src.calls.Load(); n != tt.wantLoads {
 				t.Errorf("loads = %d, want %d", n, tt.wantLoads)
+			}
+			mustGetValue(t, c, "a", tt.wantNext, false)
+			if st := c.Stats(); st.Hits != 2 || st.LoadWaits != 1 {
+				t.Errorf("hits, load waits = %d, %d; want 2, 1: only the first Get waits", st.Hits, st.LoadWaits)
 			}
 		})
 	}
 }
 
+func TestRefreshAheadRunsOneBackgroundLoad(t *testing.T) {
+	t.Parallel()
+	const callers = 100
+	clock := newFakeClock()
+	src := newSlowSource(map[string]string{"a": "v1"}, 1)
+	c := mustNew(t, testOptions(clock), src.load)
+	old := mustGet(t, c, "a") // the first load returns at once
+
+	clock.Advance(time.Minute)
+	src.set("a", "v2")
+	results := make(chan getResult, callers)
+	for range callers {
+		go func() {
+			e, err := c.Get(context.Background(), "a")
+			results <- getResult{e, err}
+		}()
+	}
+	// Every Get returns while the refresh is blocked in the source: none
+	// waits for it.
+	for range callers {
+		if r := <-results; r.err != nil || r.entry != old {
+			t.Fatalf("Get of an expired entry = %+v, %v; want the old entry at once", r.entry, r.err)
+		}
+	}
+	<-src.started
+	if st := c.Stats(); st.LoadsInFlight != 1 || st.Refreshes != (RefreshCounts{}) {
+		t.Errorf("while the refresh runs: loads in flight %d, refreshes %+v; want 1, none done", st.LoadsInFlight, st.Refreshes)
+	}
+
+	close(src.release)
+	waitLoads(c)
+	if n := src.calls.Load(); n != 2 {
+		t.Errorf("loads = %d, want 2: one background refresh for %d Gets", n, callers)
+	}
+	e, _ := c.Peek("a")
+	if e.Value != "v2" || e.Stale() || !e.LoadedAt.Equal(clock.Now()) {
+		t.Errorf("entry after the refresh = %+v, want v2 loaded now", e)
+	}
+	st := c.Stats()
+	if st.Refreshes != (RefreshCounts{OK: 1}) || st.LoadWaits != 1 || st.LoadsInFlight != 0 {
+		t.Errorf("refreshes %+v, load waits %d, in flight %d; want one ok, 1, 0", st.Refreshes, st.LoadWaits, st.LoadsInFlight)
+	}
+}
+
 func TestStaleIfError(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		stale     time.Duration
 		advance   time.Duration
-		wantStale bool
+		wantStale bool // else the Get after the failed refresh fails
 	}{
 		{"within the stale window", 5 * time.Minute, time.Minute + 3*time.Minute, true},
 		{"at the end of the stale window", 5 * time.Minute, time.Minute + 5*time.Minute - time.Nanosecond, true},
@@ -118,40 +177,88 @@ func TestStaleIfError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			clock := newFakeClock()
 			src := newFakeSource(map[string]string{"a": "v1"})
+			var log reportLog
 			opts := testOptions(clock)
 			opts.Stale = tt.stale
+			opts.OnLoadError = log.onLoadError
 			c := mustNew(t, opts, src.load)
 			good := mustGet(t, c, "a")
 
 			src.setFailing(true)
 			clock.Advance(tt.advance)
+			mustGetValue(t, c, "a", "v1", false) // served while the refresh runs
+			waitLoads(c)
 			e, err := c.Get(context.Background(), "a")
 
+			if got := log.take(); len(got) != 1 || got[0].staleServed != tt.wantStale {
+				t.Errorf("reports = %+v, want one with staleServed %v", got, tt.wantStale)
+			}
 			if tt.wantStale {
-				if err != nil || e.Value != good.Value || !e.LoadedAt.Equal(good.LoadedAt) || !e.Stale() {
-					t.Fatalf("Get = %+v, %v; want the last good entry %+v, marked stale", e, err, good)
+				if err != nil || e.Value != good.Value || !e.LoadedAt.Equal(good.LoadedAt) || !e.Stale() ||
+					!e.CheckedAt.Equal(clock.Now()) {
+					t.Fatalf("Get = %+v, %v; want the last good entry, marked stale, checked now", e, err)
 				}
-				if kept, _ := c.Peek("a"); kept != e {
-					t.Errorf("cached entry after a stale serve = %+v, want the one served, %+v", kept, e)
-				}
-				if st := c.Stats(); st.StaleServes != 1 {
-					t.Errorf("stale serves = %d, want 1", st.StaleServes)
+				if st := c.Stats(); st.StaleServes != 1 || st.Refreshes != (RefreshCounts{Error: 1}) {
+					t.Errorf("stale serves %d, refreshes %+v; want 1, one error", st.StaleServes, st.Refreshes)
 				}
 				return
 			}
-			if !errors.Is(err, errSourceDown) {
+			if !errors.Is(err, errSourceDown) || e != nil {
 				t.Fatalf("Get = %+v, %v; want %v", e, err, errSourceDown)
 			}
-			if st := c.Stats(); st.StaleServes != 0 {
-				t.Errorf("stale serves = %d, want 0", st.StaleServes)
+			if st := c.Stats(); st.StaleServes != 0 || st.ErrorServes != 1 {
+				t.Errorf("stale serves, error serves = %d, %d; want 0, 1", st.StaleServes, st.ErrorServes)
 			}
 		})
 	}
 }
 
+func TestStaleBound(t *testing.T) {
+	t.Parallel()
+	// TTL 1m, stale 5m: with its source failing from the first re-read on,
+	// the entry is served until 6m after its load, re-read once a minute.
+	tests := []struct {
+		at        time.Duration
+		wantStale bool
+		wantErr   bool
+		wantLoads int64
+	}{
+		{time.Minute, false, false, 2},
+		{2 * time.Minute, true, false, 3},
+		{5 * time.Minute, true, false, 4},
+		{6*time.Minute - time.Nanosecond, true, false, 4},
+		{6 * time.Minute, false, true, 5}, // dropped: the Get waits for a load, which fails
+		{6*time.Minute + time.Second - time.Nanosecond, false, true, 5},
+		{6*time.Minute + time.Second, false, true, 6},
+	}
+	clock := newFakeClock()
+	start := clock.Now()
+	src := newFakeSource(map[string]string{"a": "v1"})
+	c := mustNew(t, testOptions(clock), src.load)
+	mustGet(t, c, "a")
+	src.setFailing(true)
+
+	for _, tt := range tests {
+		clock.Advance(start.Add(tt.at).Sub(clock.Now()))
+		e, err := c.Get(context.Background(), "a")
+		waitLoads(c)
+		switch {
+		case tt.wantErr && !errors.Is(err, errSourceDown):
+			t.Errorf("at %v: Get = %+v, %v; want %v", tt.at, e, err, errSourceDown)
+		case !tt.wantErr && (err != nil || e.Value != "v1" || e.Stale() != tt.wantStale):
+			t.Errorf("at %v: Get = %+v, %v; want v1, stale %v", tt.at, e, err, tt.wantStale)
+		}
+		if n := src.calls.Load(); n != tt.wantLoads {
+			t.Errorf("at %v: loads = %d, want %d", tt.at, n, tt.wantLoads)
+		}
+	}
+}
+
 func TestStaleServeRetriesTheSourcesOncePerTTL(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "v1"})
 	c := mustNew(t, testOptions(clock), src.load)
@@ -159,11 +266,11 @@ func TestStaleServeRetriesTheSourcesOncePerTTL(t *testing.T) {
 
 	src.setFailing(true)
 	clock.Advance(2 * time.Minute)
-	mustGet(t, c, "a") // fails, serves v1 and keeps it for one TTL
+	mustGetValue(t, c, "a", "v1", false) // starts a refresh, which fails
+	waitLoads(c)
 	clock.Advance(30 * time.Second)
-	if e := mustGet(t, c, "a"); e.Value != "v1" || !e.Stale() {
-		t.Errorf("within the retry TTL: %+v, want stale v1", e)
-	}
+	mustGetValue(t, c, "a", "v1", true)
+	waitLoads(c)
 	if n := src.calls.Load(); n != 2 {
 		t.Errorf("loads = %d, want 2: a failed source is not asked again within the TTL", n)
 	}
@@ -171,34 +278,19 @@ func TestStaleServeRetriesTheSourcesOncePerTTL(t *testing.T) {
 	src.setFailing(false)
 	src.set("a", "v2")
 	clock.Advance(30 * time.Second)
-	e := mustGet(t, c, "a")
-	if e.Value != "v2" || e.Stale() {
-		t.Errorf("once the source is back and the TTL is over: %+v, want fresh v2", e)
-	}
+	mustGetValue(t, c, "a", "v1", true) // starts a refresh, which succeeds
+	waitLoads(c)
+	mustGetValue(t, c, "a", "v2", false)
 	if n := src.calls.Load(); n != 3 {
 		t.Errorf("loads = %d, want 3", n)
 	}
-	if st := c.Stats(); st.StaleServes != 2 {
-		t.Errorf("stale serves = %d, want 2", st.StaleServes)
-	}
-}
-
-func TestStaleServeEndsWithTheStaleWindow(t *testing.T) {
-	clock := newFakeClock()
-	src := newFakeSource(map[string]string{"a": "v1"})
-	c := mustNew(t, testOptions(clock), src.load) // TTL 1m, stale 5m
-	mustGet(t, c, "a")
-
-	src.setFailing(true)
-	clock.Advance(5*time.Minute + 30*time.Second)
-	mustGet(t, c, "a") // a stale serve, kept until 6m after the load
-	clock.Advance(31 * time.Second)
-	if e, err := c.Get(context.Background(), "a"); !errors.Is(err, errSourceDown) {
-		t.Fatalf("past the stale window: %+v, %v; want %v", e, err, errSourceDown)
+	if st := c.Stats(); st.StaleServes != 2 || st.Refreshes != (RefreshCounts{OK: 1, Error: 1}) {
+		t.Errorf("stale serves %d, refreshes %+v; want 2, one ok and one error", st.StaleServes, st.Refreshes)
 	}
 }
 
 func TestRejectedLoadKeepsTheLastGoodEntry(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	var rejecting atomic.Bool
 	load := func(context.Context, string) (string, string, bool, error) {
@@ -211,47 +303,123 @@ func TestRejectedLoadKeepsTheLastGoodEntry(t *testing.T) {
 	mustGet(t, c, "a")
 
 	rejecting.Store(true)
-	for i := 0; i < 3; i++ {
+	for i := range 3 {
 		clock.Advance(time.Hour) // far past TTL+Stale
 		if e := mustGet(t, c, "a"); e.Value != "good" {
 			t.Fatalf("after %d hours of rejected loads: %+v, want the last good entry", i+1, e)
 		}
+		waitLoads(c)
+	}
+	if e, _ := c.Peek("a"); !e.Stale() || e.Value != "good" {
+		t.Errorf("entry after rejected loads = %+v, want the good one, stale", e)
 	}
 	rejecting.Store(false)
 	clock.Advance(time.Hour)
-	if e := mustGet(t, c, "a"); e.Stale() {
-		t.Errorf("after a good load: %+v, want a fresh entry", e)
+	mustGetValue(t, c, "a", "good", true)
+	waitLoads(c)
+	mustGetValue(t, c, "a", "good", false)
+	if st := c.Stats(); st.Refreshes != (RefreshCounts{OK: 1, Rejected: 3}) {
+		t.Errorf("refreshes = %+v, want 1 ok, 3 rejected", st.Refreshes)
 	}
 }
 
-func TestFailedLoadOfMissingKeyIsNotCached(t *testing.T) {
+func TestFailedLoadIsRememberedWithBackoff(t *testing.T) {
+	t.Parallel()
+	const callers = 100
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "v1"})
 	src.setFailing(true)
-	c := mustNew(t, testOptions(clock), src.load)
+	opts := testOptions(clock)
+	opts.TTL = 10 * time.Second
+	c := mustNew(t, opts, src.load)
+	// getAll runs callers concurrent Gets of a and checks that each fails
+	// with the source's error.
+	getAll := func(when string) {
+		t.Helper()
+		results := make(chan error, callers)
+		for range callers {
+			go func() {
+				_, err := c.Get(context.Background(), "a")
+				results <- err
+			}()
+		}
+		for range callers {
+			if err := <-results; !errors.Is(err, errSourceDown) {
+				t.Fatalf("%s: Get: err = %v, want %v", when, err, errSourceDown)
+			}
+		}
+	}
 
-	if _, err := c.Get(context.Background(), "a"); !errors.Is(err, errSourceDown) {
-		t.Fatalf("Get: err = %v, want %v", err, errSourceDown)
+	getAll("first failure")
+	wantLoads := int64(1)
+	for _, backoff := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
+		clock.Advance(backoff - time.Nanosecond)
+		getAll("within the backoff")
+		if n := src.calls.Load(); n != wantLoads {
+			t.Fatalf("within a backoff of %v: loads = %d, want %d", backoff, n, wantLoads)
+		}
+		clock.Advance(time.Nanosecond)
+		getAll("after the backoff")
+		wantLoads++
+		if n := src.calls.Load(); n != wantLoads {
+			t.Fatalf("after a backoff of %v: loads = %d, want %d: one load per backoff", backoff, n, wantLoads)
+		}
 	}
-	if _, ok := c.Peek("a"); ok {
-		t.Fatal("a failed load left an entry")
+	e, ok := c.Peek("a")
+	if !ok || !errors.Is(e.Err, errSourceDown) || e.Found || !e.LoadedAt.IsZero() || !e.CheckedAt.Equal(clock.Now()) {
+		t.Errorf("Peek = %+v, %v; want an error entry checked now", e, ok)
 	}
+
 	src.setFailing(false)
-	if e := mustGet(t, c, "a"); e.Value != "v1" {
-		t.Errorf("value = %q, want v1", e.Value)
+	clock.Advance(10 * time.Second)
+	mustGetValue(t, c, "a", "v1", false) // waits for the load: there is no good entry
+	if st := c.Stats(); st.Misses+st.ErrorServes != 13*callers+1 || st.ErrorServes < 6*callers {
+		t.Errorf("misses, error serves = %d, %d; want every Get within a backoff answered from the error entry", st.Misses, st.ErrorServes)
 	}
-	if n := src.calls.Load(); n != 2 {
+}
+
+func TestRejectedLoadWithoutAGoodEntryIsAnsweredForATTL(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	start := clock.Now()
+	var loads atomic.Int64
+	var fixed atomic.Bool
+	rejection := Rejected(errors.New("document does not validate"))
+	load := func(context.Context, string) (string, string, bool, error) {
+		loads.Add(1)
+		if fixed.Load() {
+			return "good", "dir", true, nil
+		}
+		return "", "dir", false, rejection
+	}
+	c := mustNew(t, testOptions(clock), load) // TTL 1m
+
+	for _, at := range []time.Duration{0, 0, 30 * time.Second, time.Minute - time.Nanosecond} {
+		clock.Advance(start.Add(at).Sub(clock.Now()))
+		if e, err := c.Get(context.Background(), "a"); !errors.Is(err, rejection) || e != nil {
+			t.Fatalf("Get at %v: %+v, %v; want the rejection", at, e, err)
+		}
+	}
+	if n := loads.Load(); n != 1 {
+		t.Errorf("loads = %d, want 1: a rejection is remembered for a TTL", n)
+	}
+
+	fixed.Store(true)
+	clock.Advance(time.Nanosecond)
+	mustGetValue(t, c, "a", "good", false) // waits: there is no good entry
+	if n := loads.Load(); n != 2 {
 		t.Errorf("loads = %d, want 2", n)
 	}
 }
 
 func TestNegativeEntries(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{})
 	c := mustNew(t, testOptions(clock), src.load)
 
 	e := mustGet(t, c, "none")
-	if e.Found || e.Value != "" || e.Source != "fake" {
+	if e.Found || e.Value != "" || e.Source != "fake" || e.Err != nil {
 		t.Fatalf("entry of a key with no value = %+v, want a negative entry", e)
 	}
 	clock.Advance(time.Minute - time.Nanosecond)
@@ -264,12 +432,17 @@ func TestNegativeEntries(t *testing.T) {
 
 	src.set("none", "now-some")
 	clock.Advance(time.Nanosecond)
+	if again := mustGet(t, c, "none"); again != e {
+		t.Errorf("negative entry not served while it is re-read")
+	}
+	waitLoads(c)
 	if e := mustGet(t, c, "none"); !e.Found || e.Value != "now-some" {
-		t.Errorf("entry after the TTL = %+v, want the new value", e)
+		t.Errorf("entry after the re-read = %+v, want the new value", e)
 	}
 }
 
-func TestEvictionIsLeastRecentlyUsed(t *testing.T) {
+func TestEvictionPrefersKeysUsedOnce(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "1", "b": "2", "c": "3", "d": "4"})
 	opts := testOptions(clock)
@@ -278,12 +451,12 @@ func TestEvictionIsLeastRecentlyUsed(t *testing.T) {
 
 	mustGet(t, c, "a")
 	mustGet(t, c, "b")
-	mustGet(t, c, "a") // a is now more recently used than b
+	mustGet(t, c, "a") // a is used again: it outlives keys used once
 	mustGet(t, c, "c") // evicts b
-	c.Peek("a")        // Peek must not make a more recent than c
-	mustGet(t, c, "d") // evicts a
+	c.Peek("c")        // Peek must not count as a use of c
+	mustGet(t, c, "d") // evicts c
 
-	for key, want := range map[string]bool{"a": false, "b": false, "c": true, "d": true} {
+	for key, want := range map[string]bool{"a": true, "b": false, "c": false, "d": true} {
 		if _, ok := c.Peek(key); ok != want {
 			t.Errorf("Peek(%q) present = %v, want %v", key, ok, want)
 		}
@@ -296,16 +469,70 @@ func TestEvictionIsLeastRecentlyUsed(t *testing.T) {
 	}
 }
 
+func TestScanDoesNotPushOutHotKeys(t *testing.T) {
+	t.Parallel()
+	const hot, scanned = 5, 2000
+	tests := []struct {
+		name     string
+		scanHits bool // the scanned keys have values
+	}{
+		{"made-up keys (negative entries)", false},
+		{"real keys each used once", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var loads atomic.Int64
+			load := func(_ context.Context, key string) (string, string, bool, error) {
+				loads.Add(1)
+				found := strings.HasPrefix(key, "hot-") || tt.scanHits
+				return "value of " + key, "fake", found, nil
+			}
+			opts := testOptions(newFakeClock())
+			opts.Size = 50
+			c := mustNew(t, opts, load)
+			for range 2 { // hot keys are used more than once
+				for i := range hot {
+					mustGet(t, c, "hot-"+string(rune('a'+i)))
+				}
+			}
+
+			for i := range scanned {
+				mustGet(t, c, "scan-"+strings.Repeat("x", i%7)+string(rune(0x4e00+i)))
+			}
+			before := loads.Load()
+			for i := range hot {
+				mustGet(t, c, "hot-"+string(rune('a'+i)))
+			}
+
+			if n := loads.Load() - before; n != 0 {
+				t.Errorf("loads of the hot keys after the scan = %d, want 0", n)
+			}
+			if n := c.Len(); n > 100 {
+				t.Errorf("Len = %d, want at most Size+NegativeSize = 100", n)
+			}
+			if st := c.Stats(); st.Evictions != scanned+hot-uint64(c.Len()) {
+				t.Errorf("evictions = %d, want %d", st.Evictions, scanned+hot-c.Len())
+			}
+		})
+	}
+}
+
 func TestEvictionsCountOnlySizeEvictions(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "1", "b": "2"})
 	c := mustNew(t, testOptions(clock), src.load)
 
 	mustGet(t, c, "a")
 	mustGet(t, c, "b")
+	mustGet(t, c, "none")
 	c.Put("a", "replaced", true, "api")
 	clock.Advance(time.Hour)
-	mustGet(t, c, "a") // a reload replaces the entry
+	mustGet(t, c, "a") // a background reload replaces the entry
+	waitLoads(c)
+	c.Put("b", "gone", false, "api") // moves b to the negative entries
+	c.Put("none", "back", true, "api")
 	c.Invalidate("a")
 	c.InvalidateAll()
 
@@ -315,6 +542,7 @@ func TestEvictionsCountOnlySizeEvictions(t *testing.T) {
 }
 
 func TestInvalidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		invalidate func(c *Cache[string])
@@ -326,6 +554,7 @@ func TestInvalidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			clock := newFakeClock()
 			src := newFakeSource(map[string]string{"a": "v1", "b": "v1"})
 			c := mustNew(t, testOptions(clock), src.load)
@@ -344,6 +573,7 @@ func TestInvalidate(t *testing.T) {
 }
 
 func TestPutReplaces(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "loaded"})
 	c := mustNew(t, testOptions(clock), src.load)
@@ -353,9 +583,9 @@ func TestPutReplaces(t *testing.T) {
 	c.Put("a", "written", true, "api")
 	e := mustGet(t, c, "a")
 
-	want := Entry[string]{Value: "written", Found: true, Source: "api", LoadedAt: clock.Now(), checkedAt: clock.Now()}
-	if *e != want {
-		t.Errorf("entry after Put = %+v, want %+v", *e, want)
+	if e.Value != "written" || !e.Found || e.Source != "api" || !e.LoadedAt.Equal(clock.Now()) ||
+		!e.CheckedAt.Equal(clock.Now()) || e.Stale() || e.Err != nil {
+		t.Errorf("entry after Put = %+v, want the value written, loaded now", e)
 	}
 	clock.Advance(time.Minute - time.Nanosecond)
 	mustGet(t, c, "a")
@@ -369,7 +599,22 @@ func TestPutReplaces(t *testing.T) {
 	}
 }
 
+func TestPutReplacesAnErrorEntry(t *testing.T) {
+	t.Parallel()
+	src := newFakeSource(map[string]string{})
+	src.setFailing(true)
+	c := mustNew(t, testOptions(newFakeClock()), src.load)
+	if _, err := c.Get(context.Background(), "a"); !errors.Is(err, errSourceDown) {
+		t.Fatalf("Get: err = %v, want %v", err, errSourceDown)
+	}
+
+	c.Put("a", "written", true, "api")
+
+	mustGetValue(t, c, "a", "written", false)
+}
+
 func TestGetWithDoneContextStartsNoLoad(t *testing.T) {
+	t.Parallel()
 	src := newFakeSource(map[string]string{"a": "v1"})
 	c := mustNew(t, testOptions(newFakeClock()), src.load)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -384,50 +629,90 @@ func TestGetWithDoneContextStartsNoLoad(t *testing.T) {
 }
 
 func TestGetHitDoesNotAllocate(t *testing.T) {
+	// Not parallel: AllocsPerRun counts the allocations of every goroutine.
 	src := newFakeSource(map[string]string{"a": "v1"})
 	c := mustNew(t, testOptions(newFakeClock()), src.load)
 	mustGet(t, c, "a")
+	mustGet(t, c, "none")
+	src.setFailing(true)
+	c.Get(context.Background(), "failed") // an error entry
 	ctx := context.Background()
 
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := c.Get(ctx, "a"); err != nil {
-			t.Fatal(err)
+	for _, key := range []string{"a", "none", "failed"} {
+		allocs := testing.AllocsPerRun(100, func() {
+			c.Get(ctx, key)
+		})
+		if allocs != 0 {
+			t.Errorf("allocations per hit of %q = %v, want 0", key, allocs)
 		}
-	})
-	if allocs != 0 {
-		t.Errorf("allocations per hit = %v, want 0", allocs)
+	}
+	if st := c.Stats(); st.Hits < 200 || st.ErrorServes < 100 {
+		t.Errorf("hits, error serves = %d, %d; want every Get but the loads answered from the cache", st.Hits, st.ErrorServes)
 	}
 }
 
-func TestRejectedLoadWithoutAGoodEntryIsAnsweredForATTL(t *testing.T) {
-	clock := newFakeClock()
-	var loads atomic.Int64
-	var fixed atomic.Bool
-	rejection := Rejected(errors.New("document does not validate"))
-	load := func(context.Context, string) (string, string, bool, error) {
-		loads.Add(1)
-		if fixed.Load() {
-			return "good", "dir", true, nil
-		}
-		return "", "dir", false, rejection
+func TestTTLJitter(t *testing.T) {
+	t.Parallel()
+	const ttl = 100 * time.Second
+	tests := []struct {
+		random  float64
+		wantTTL time.Duration
+	}{
+		{0, 90 * time.Second},
+		{0.25, 95 * time.Second},
+		{0.5, 100 * time.Second},
+		{0.75, 105 * time.Second},
 	}
-	c := mustNew(t, testOptions(clock), load) // TTL 1m
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("random %v", tt.random), func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			src := newFakeSource(map[string]string{"a": "v1"})
+			opts := testOptions(clock)
+			opts.TTL = ttl
+			opts.Random = func() float64 { return tt.random }
+			c := mustNew(t, opts, src.load)
+			mustGet(t, c, "a")
 
-	for i := 0; i < 3; i++ {
-		if e, err := c.Get(context.Background(), "a"); !errors.Is(err, rejection) || e != nil {
-			t.Fatalf("Get %d within the TTL: %+v, %v; want the rejection", i+1, e, err)
-		}
+			clock.Advance(tt.wantTTL - time.Nanosecond)
+			mustGet(t, c, "a")
+			waitLoads(c)
+			if n := src.calls.Load(); n != 1 {
+				t.Errorf("random %v: re-read before %v", tt.random, tt.wantTTL)
+			}
+			clock.Advance(time.Nanosecond)
+			mustGet(t, c, "a")
+			waitLoads(c)
+			if n := src.calls.Load(); n != 2 {
+				t.Errorf("random %v: not re-read at %v", tt.random, tt.wantTTL)
+			}
+		})
 	}
-	if n := loads.Load(); n != 1 {
-		t.Errorf("loads within the TTL = %d, want 1: the rejection is remembered", n)
+}
+
+func TestTTLJitterSpread(t *testing.T) {
+	t.Parallel()
+	const ttl, keys = 100 * time.Second, 1000
+	opts := testOptions(newFakeClock())
+	opts.TTL = ttl
+	opts.Size = 4 * keys // room for every key in every shard
+	opts.Random = nil    // math/rand/v2
+	c := mustNew(t, opts, newFakeSource(nil).load)
+	for i := range keys {
+		c.Put(string(rune(0x4e00+i)), "v", true, "api")
 	}
 
-	fixed.Store(true)
-	clock.Advance(time.Minute)
-	if e := mustGet(t, c, "a"); e.Value != "good" || e.Stale() {
-		t.Errorf("after the TTL, once fixed: %+v, want fresh good", e)
+	lo, hi := time.Duration(1<<62), time.Duration(0)
+	for i := range keys {
+		e, _ := c.Peek(string(rune(0x4e00 + i)))
+		d := e.dueAt.Sub(e.CheckedAt)
+		if d < 90*time.Second || d >= 110*time.Second {
+			t.Fatalf("entry TTL %v, want within [90s, 110s)", d)
+		}
+		lo, hi = min(lo, d), max(hi, d)
 	}
-	if n := loads.Load(); n != 2 {
-		t.Errorf("loads = %d, want 2", n)
+	// 1,000 uniform draws all in one half of the range: chance 2^-999.
+	if lo >= 100*time.Second || hi < 100*time.Second {
+		t.Errorf("entry TTLs from %v to %v, want them spread over [90s, 110s)", lo, hi)
 	}
 }

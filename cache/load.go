@@ -7,85 +7,215 @@ import (
 	"time"
 )
 
-// flight is one load in progress.
-type flight struct {
-	// superseded is set, under Cache.mu, when the key is Put or invalidated
-	// while the load runs: the load's result is then older than the cache's
-	// state, and is returned to its waiters but not stored.
-	superseded bool
-}
+// ErrTooManyLoads is returned by a Get that would have to wait for a load
+// while Options.MaxLoads loads are in flight. Nothing is cached for it; the
+// caller may try again shortly (S3 answers 503 SlowDown for as much).
+var ErrTooManyLoads = errors.New("cache: too many loads in flight (Options.MaxLoads): retry shortly, or raise MaxLoads if the sources can take more")
 
-// loadResult is what a load hands to every Get waiting for it.
-type loadResult[V any] struct {
+// flight is one load in progress. The shard's flights map holds it, under
+// the shard's lock, from the moment it is decided until its result is
+// stored, so that deciding whether to join a load or start one, and
+// storing a load's result, are atomic with every other write of the
+// shard: that is why the cache keeps its own flights rather than use a
+// single-flight library, whose group decides under a lock of its own.
+type flight[V any] struct {
+	// done is closed once entry is set.
+	done chan struct{}
+	// entry is the load's result, handed to every Get waiting for it: the
+	// new entry, the entry kept after a failure, or an error entry.
 	entry *Entry[V]
-	// stale is set when the load failed and entry is the cached one.
-	stale bool
+	// refresh is set when the key had an entry to serve when the load
+	// began: the load is then counted in Stats.Refreshes.
+	refresh bool
+	// superseded is set, under the shard's lock, when the key is Put or
+	// invalidated while the load runs: the load's result is then older
+	// than the cache's state, and is returned to its waiters but not
+	// stored.
+	superseded bool
+	// again is set, under the shard's lock, when Refresh asks for the key
+	// while the load runs, which may have read the sources before the
+	// change that Refresh is for: the stored result is then due at once.
+	again bool
 }
 
 // await joins the load of key, starting it if none is in flight, and waits
 // for its result or for ctx to be done.
-func (c *Cache[V]) await(ctx context.Context, key string) (*Entry[V], error) {
+func (c *Cache[V]) await(ctx context.Context, sh *shard[V], key string) (*Entry[V], error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// DoChan runs the load in a goroutine of its own, so the load outlives
-	// a caller that leaves.
-	ch := c.group.DoChan(key, func() (any, error) {
-		return c.loadAndStore(ctx, key)
-	})
+	f, e, err := c.joinOrStart(ctx, sh, key)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil {
+		return e.answer()
+	}
+	c.stats.loadWaits.Add(1)
 	if c.testHookWaiting != nil {
 		c.testHookWaiting()
 	}
 	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
+	case <-f.done:
+		if f.entry.kept {
+			sh.staleServes.Add(1)
 		}
-		r := res.Val.(*loadResult[V])
-		if r.stale {
-			c.stats.staleServes.Add(1)
-		}
-		return r.entry, nil
+		return f.entry.answer()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// loadAndStore loads key, stores the result unless the key was written
-// meanwhile, and falls back on the cached entry when the load fails.
-// starter is the ctx of the Get that started the load.
-func (c *Cache[V]) loadAndStore(starter context.Context, key string) (*loadResult[V], error) {
-	f, fresh := c.beginFlight(key)
-	if fresh != nil {
-		return &loadResult[V]{entry: fresh}, nil
+// joinOrStart returns the load of key in flight, starting one if there is
+// none, or, when key has an entry that can be served after all, that entry.
+// A Get can miss just before a load of its key stores its entry; looking
+// again here, under the lock that orders every store, answers it from that
+// entry rather than with a second load.
+func (c *Cache[V]) joinOrStart(ctx context.Context, sh *shard[V], key string) (*flight[V], *Entry[V], error) {
+	now := c.opts.Now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e, ok := sh.peek(key); ok && c.servable(e, now) {
+		return nil, e, nil
 	}
-	startedAt := c.opts.Now()
-	value, source, found, err := c.callLoad(starter, key)
-	c.stats.countLoad(source, found, err)
-	if err != nil {
-		kept := c.keepAfterFailure(key, err, startedAt)
-		if kept == nil && IsRejected(err) {
-			// Nothing good to keep: remember the rejection for a TTL.
-			c.endFlight(key, f, &Entry[V]{Source: source, LoadedAt: startedAt, checkedAt: startedAt, rejection: err})
-			return nil, err
-		}
-		c.endFlight(key, f, kept)
-		if kept == nil {
-			return nil, err
-		}
-		return &loadResult[V]{entry: kept, stale: true}, nil
+	if f, ok := sh.flights[key]; ok {
+		return f, nil, nil
 	}
-	// The entry's age counts from the start of the load, so that no entry
-	// is served more than TTL after its sources were read.
-	e := newEntry(value, found, source, startedAt)
-	c.endFlight(key, f, e)
-	return &loadResult[V]{entry: e}, nil
+	if !c.acquireLoad() {
+		return nil, nil, ErrTooManyLoads
+	}
+	return c.startLoad(ctx, sh, key, false), nil, nil
+}
+
+// acquireLoad takes one of the MaxLoads load slots, or says that none is
+// free and counts the refusal.
+func (c *Cache[V]) acquireLoad() bool {
+	limit := int64(c.opts.MaxLoads)
+	for {
+		n := c.loadsInFlight.Load()
+		if n >= limit {
+			c.stats.loadsRejected.Add(1)
+			return false
+		}
+		if c.loadsInFlight.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// startLoad records a load of key in flight and runs it in a goroutine of
+// its own, so that it outlives a caller that leaves. The caller holds sh.mu
+// and a load slot, which the load gives back.
+func (c *Cache[V]) startLoad(starter context.Context, sh *shard[V], key string, refresh bool) *flight[V] {
+	f := &flight[V]{done: make(chan struct{}), refresh: refresh}
+	sh.flights[key] = f
+	c.loading.Go(func() {
+		c.runLoad(starter, sh, key, f)
+	})
+	return f
+}
+
+// loadOutcome is what one call of the LoadFunc gave.
+type loadOutcome[V any] struct {
+	value      V
+	source     string
+	found      bool
+	err        error
+	startedAt  time.Time
+	generation uint64
+}
+
+// runLoad calls the LoadFunc for key, stores its result unless the key was
+// written meanwhile, and hands it to the Gets waiting on f. starter is the
+// ctx of the Get that started the load, if any.
+func (c *Cache[V]) runLoad(starter context.Context, sh *shard[V], key string, f *flight[V]) {
+	r := loadOutcome[V]{startedAt: c.opts.Now(), generation: c.generation.Load()}
+	r.value, r.source, r.found, r.err = c.callLoad(starter, key)
+	c.stats.countLoad(r.source, r.found, r.err)
+	if f.refresh {
+		c.stats.countRefresh(r.err)
+	}
+	report := c.finishLoad(sh, key, f, r)
+	c.loadsInFlight.Add(-1)
+	close(f.done)
+	if report {
+		c.opts.OnLoadError(key, r.err, f.entry.kept)
+	}
+}
+
+// finishLoad settles the result of the load f of key, stores it unless f
+// was superseded, and forgets f. It says whether to report the load's
+// error to OnLoadError.
+func (c *Cache[V]) finishLoad(sh *shard[V], key string, f *flight[V], r loadOutcome[V]) (report bool) {
+	now := c.opts.Now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	cur, _ := sh.peek(key)
+	e := c.settle(cur, r, now)
+	if f.again {
+		forced := *e
+		forced.forced = true
+		e = &forced
+	}
+	f.entry = e
+	if sh.flights[key] == f {
+		delete(sh.flights, key)
+	}
+	if !f.superseded {
+		c.store(sh, key, e)
+	}
+	return r.err != nil && c.reportDue(sh, key, now)
+}
+
+// settle returns the entry that a load's outcome r leaves for a key whose
+// entry is cur (nil for none), at now.
+//
+// A success gives a new entry, fresh for a jittered TTL from the start of
+// the load, so that its age counts from when the sources were read. A
+// failure keeps a good cur in use (a copy, marked stale, to be re-read a
+// TTL later) while it is within TTL+Stale of its load, or however old when
+// the error is Rejected (the copy is then pinned). Otherwise the failure
+// becomes an error entry, answered for a backoff from now: a Rejected one
+// for a TTL, since asking again will not help until someone fixes the
+// document; any other for 1 s, doubled on each consecutive failure up to
+// the TTL.
+func (c *Cache[V]) settle(cur *Entry[V], r loadOutcome[V], now time.Time) *Entry[V] {
+	if r.err == nil {
+		return newEntry(r.value, r.found, r.source, r.startedAt, r.startedAt.Add(c.jitteredTTL()), r.generation)
+	}
+	rejected := IsRejected(r.err)
+	if cur != nil && cur.Err == nil && (rejected || cur.pinned || c.withinStale(cur, now)) {
+		kept := *cur
+		kept.CheckedAt = r.startedAt
+		kept.dueAt = now.Add(c.jitteredTTL())
+		kept.kept = true
+		kept.pinned = cur.pinned || rejected
+		kept.generation = r.generation
+		kept.forced = false
+		return &kept
+	}
+	failures := 1
+	if cur != nil && cur.Err != nil {
+		failures = cur.failures + 1
+	}
+	wait := c.backoff(failures)
+	if rejected {
+		wait = c.jitteredTTL()
+	}
+	return &Entry[V]{
+		Source:     r.source,
+		CheckedAt:  r.startedAt,
+		Err:        r.err,
+		dueAt:      now.Add(wait),
+		failures:   failures,
+		generation: r.generation,
+	}
 }
 
 // callLoad calls the LoadFunc under a context of the load's own: the values
 // of starter, none of its cancellation, and the LoadTimeout deadline. A
-// panic of the LoadFunc becomes an error, since singleflight would re-panic
-// it in a goroutine where nothing can recover it.
+// panic of the LoadFunc becomes an error, since it would otherwise crash
+// the process from a goroutine where nothing can recover it.
 func (c *Cache[V]) callLoad(starter context.Context, key string) (value V, source string, found bool, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(starter), c.opts.LoadTimeout)
 	defer cancel()
@@ -100,84 +230,4 @@ func (c *Cache[V]) callLoad(starter context.Context, key string) (value V, sourc
 		err = fmt.Errorf("cache: load of %q timed out after %v: %w", key, c.opts.LoadTimeout, err)
 	}
 	return value, source, found, err
-}
-
-// beginFlight records a load of key in progress, unless key has a fresh
-// entry, which it returns instead. A Get can miss just before the previous
-// load of its key stores its entry and leaves the single-flight group, and
-// so start a second load; looking again here, under the lock that orders
-// every store, ends such a load before it calls the sources.
-func (c *Cache[V]) beginFlight(key string) (*flight, *Entry[V]) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries.Peek(key); ok && c.fresh(e) {
-		return nil, e
-	}
-	f := &flight{}
-	c.flights[key] = f
-	return f, nil
-}
-
-// endFlight forgets the load f of key and stores its entry e, when there is
-// one and the key was not written while f ran.
-func (c *Cache[V]) endFlight(key string, f *flight, e *Entry[V]) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.flights[key] == f {
-		delete(c.flights, key)
-	}
-	if e != nil && !f.superseded {
-		c.store(key, e)
-	}
-}
-
-// supersede marks the load of key in flight, if any, as older than the
-// cache's state. The caller holds c.mu.
-func (c *Cache[V]) supersede(key string) {
-	if f, ok := c.flights[key]; ok {
-		f.superseded = true
-	}
-}
-
-// keepAfterFailure answers a failed load of key that began at checkedAt: it
-// returns a copy of the cached entry to keep serving, with the sources to be
-// asked again a TTL later, while the entry is within TTL+Stale of its load
-// (or however old, when err is Rejected); else nil. The failure is reported
-// either way.
-func (c *Cache[V]) keepAfterFailure(key string, err error, checkedAt time.Time) *Entry[V] {
-	e, ok := c.entries.Peek(key)
-	rejected := IsRejected(err)
-	served := ok && e.rejection == nil && (rejected || e.pinned || c.withinStale(e, c.opts.Now()))
-	c.reportLoadError(key, err, served)
-	if !served {
-		return nil
-	}
-	kept := *e
-	kept.checkedAt = checkedAt
-	kept.pinned = e.pinned || rejected
-	return &kept
-}
-
-// rejectedError marks a load whose source answered, but with a value it
-// could not accept, such as a document that does not validate.
-type rejectedError struct{ err error }
-
-func (e rejectedError) Error() string { return e.err.Error() }
-func (e rejectedError) Unwrap() error { return e.err }
-
-// Rejected marks err as a source's refusal of what it read. Asking again
-// will not help until someone fixes it, so the last good entry of the key
-// stays in use however old it grows, until a load succeeds; a key with no
-// good entry answers the error for a TTL before its sources are read again.
-func Rejected(err error) error {
-	if err == nil {
-		return nil
-	}
-	return rejectedError{err}
-}
-
-// IsRejected says whether err, or an error it wraps, was marked by Rejected.
-func IsRejected(err error) bool {
-	var r rejectedError
-	return errors.As(err, &r)
 }

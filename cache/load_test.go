@@ -12,12 +12,14 @@ import (
 
 // gatedLoad is a LoadFunc that signals each call on started and returns
 // value only once release is closed, or its ctx's error when its ctx is done
-// first.
+// first. It records the most calls it had running at once.
 type gatedLoad struct {
-	value   string
-	started chan struct{}
-	release chan struct{}
-	calls   atomic.Int64
+	value      string
+	started    chan struct{}
+	release    chan struct{}
+	calls      atomic.Int64
+	running    atomic.Int64
+	maxRunning atomic.Int64
 }
 
 func newGatedLoad(value string) *gatedLoad {
@@ -26,6 +28,10 @@ func newGatedLoad(value string) *gatedLoad {
 
 func (g *gatedLoad) load(ctx context.Context, _ string) (string, string, bool, error) {
 	g.calls.Add(1)
+	n := g.running.Add(1)
+	defer g.running.Add(-1)
+	for m := g.maxRunning.Load(); n > m && !g.maxRunning.CompareAndSwap(m, n); m = g.maxRunning.Load() {
+	}
 	g.started <- struct{}{}
 	select {
 	case <-g.release:
@@ -33,6 +39,39 @@ func (g *gatedLoad) load(ctx context.Context, _ string) (string, string, bool, e
 	case <-ctx.Done():
 		return "", "gated", false, ctx.Err()
 	}
+}
+
+// slowSource is a LoadFunc over a map whose first free loads return at
+// once, and whose later loads signal on started and then block until
+// release is closed: a slow source, without sleeps.
+type slowSource struct {
+	mu      sync.Mutex
+	values  map[string]string
+	free    int64
+	calls   atomic.Int64
+	started chan struct{}
+	release chan struct{}
+}
+
+func newSlowSource(values map[string]string, free int64) *slowSource {
+	return &slowSource{values: values, free: free, started: make(chan struct{}, 16), release: make(chan struct{})}
+}
+
+func (s *slowSource) set(key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values[key] = value
+}
+
+func (s *slowSource) load(_ context.Context, key string) (string, string, bool, error) {
+	if s.calls.Add(1) > s.free {
+		s.started <- struct{}{}
+		<-s.release
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.values[key]
+	return v, "slow", ok, nil
 }
 
 // getAsync runs Get in a goroutine and delivers its result on the channel.
@@ -51,6 +90,7 @@ type getResult struct {
 }
 
 func TestLoadInFlightRacingWrites(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		write     func(c *Cache[string])
@@ -64,6 +104,7 @@ func TestLoadInFlightRacingWrites(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			gate := newGatedLoad("old")
 			c := mustNew(t, testOptions(newFakeClock()), gate.load)
 
@@ -87,7 +128,77 @@ func TestLoadInFlightRacingWrites(t *testing.T) {
 	}
 }
 
+func TestGetAfterInvalidateDoesNotJoinTheOldLoad(t *testing.T) {
+	t.Parallel()
+	gate := newGatedLoad("v")
+	c := mustNew(t, testOptions(newFakeClock()), gate.load)
+
+	first := getAsync(context.Background(), c, "a")
+	<-gate.started
+	c.Invalidate("a")
+	second := getAsync(context.Background(), c, "a")
+	<-gate.started // the second Get started a load of its own
+	close(gate.release)
+	<-first
+	<-second
+
+	if n := gate.calls.Load(); n != 2 {
+		t.Errorf("loads = %d, want 2", n)
+	}
+}
+
+func TestMaxLoads(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	gate := newGatedLoad("v")
+	opts := testOptions(clock)
+	opts.MaxLoads = 4
+	c := mustNew(t, opts, gate.load)
+	c.Put("cached", "old", true, "api")
+	clock.Advance(time.Hour)
+
+	var waiting []<-chan getResult
+	for _, key := range []string{"k1", "k2", "k3", "k4"} {
+		waiting = append(waiting, getAsync(context.Background(), c, key))
+		<-gate.started
+	}
+	start := time.Now()
+	e, err := c.Get(context.Background(), "k5")
+	if !errors.Is(err, ErrTooManyLoads) || e != nil {
+		t.Errorf("Get of a 5th key = %+v, %v; want %v", e, err, ErrTooManyLoads)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Get of a 5th key returned after %v, want at once", d)
+	}
+	// An expired entry is served; its refresh is left for a later Get.
+	mustGetValue(t, c, "cached", "old", false)
+	joined := getAsync(context.Background(), c, "k1") // joins a load: no new one
+	if st := c.Stats(); st.LoadsInFlight != 4 || st.LoadsRejected != 2 {
+		t.Errorf("loads in flight, rejected = %d, %d; want 4, 2", st.LoadsInFlight, st.LoadsRejected)
+	}
+
+	close(gate.release)
+	for _, ch := range append(waiting, joined) {
+		if r := <-ch; r.err != nil {
+			t.Errorf("Get waiting for a load: %v", r.err)
+		}
+	}
+	mustGetValue(t, c, "cached", "old", false) // starts the refresh now
+	waitLoads(c)
+	mustGetValue(t, c, "cached", "v", false)
+	if n := gate.maxRunning.Load(); n != 4 {
+		t.Errorf("most loads running at once = %d, want 4", n)
+	}
+	if n := gate.calls.Load(); n != 5 {
+		t.Errorf("loads = %d, want 5", n)
+	}
+	if st := c.Stats(); st.LoadsInFlight != 0 {
+		t.Errorf("loads in flight once done = %d, want 0", st.LoadsInFlight)
+	}
+}
+
 func TestCallerCancelDoesNotCancelTheLoad(t *testing.T) {
+	t.Parallel()
 	gate := newGatedLoad("v")
 	c := mustNew(t, testOptions(newFakeClock()), gate.load)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -114,6 +225,7 @@ func TestCallerCancelDoesNotCancelTheLoad(t *testing.T) {
 }
 
 func TestSingleFlight(t *testing.T) {
+	t.Parallel()
 	const callers = 1000
 	gate := newGatedLoad("v")
 	c := mustNew(t, testOptions(newFakeClock()), gate.load)
@@ -147,6 +259,7 @@ func TestSingleFlight(t *testing.T) {
 }
 
 func TestLoadTimeout(t *testing.T) {
+	t.Parallel()
 	const timeout = 20 * time.Millisecond
 	var deadline time.Time
 	load := func(ctx context.Context, _ string) (string, string, bool, error) {
@@ -177,23 +290,35 @@ func TestLoadTimeout(t *testing.T) {
 }
 
 func TestLoadKeepsTheStartersValues(t *testing.T) {
+	t.Parallel()
 	type ctxKey struct{}
-	var got any
+	clock := newFakeClock()
+	var got atomic.Value
 	load := func(ctx context.Context, _ string) (string, string, bool, error) {
-		got = ctx.Value(ctxKey{})
+		got.Store(ctx.Value(ctxKey{}))
 		return "v", "fake", true, nil
 	}
-	c := mustNew(t, testOptions(newFakeClock()), load)
+	c := mustNew(t, testOptions(clock), load)
 
-	if _, err := c.Get(context.WithValue(context.Background(), ctxKey{}, "request-1"), "a"); err != nil {
-		t.Fatal(err)
-	}
-	if got != "request-1" {
-		t.Errorf("value in the load's ctx = %v, want request-1", got)
+	for _, request := range []string{"request-1", "request-2"} { // a load, then a refresh
+		ctx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, request))
+		if _, err := c.Get(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		cancel() // the refresh is not cancelled with the Get that started it
+		waitLoads(c)
+		if got.Load() != request {
+			t.Errorf("value in the load's ctx = %v, want %s", got.Load(), request)
+		}
+		if e, _ := c.Peek("a"); e.Err != nil {
+			t.Errorf("entry = %+v, want no error", e)
+		}
+		clock.Advance(time.Minute)
 	}
 }
 
 func TestLoadPanicBecomesAnError(t *testing.T) {
+	t.Parallel()
 	load := func(context.Context, string) (string, string, bool, error) {
 		panic("boom")
 	}
@@ -203,22 +328,23 @@ func TestLoadPanicBecomesAnError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `load of "a" panicked: boom`) {
 		t.Errorf("Get: err = %v, want the panic as an error", err)
 	}
-	if _, ok := c.Peek("a"); ok {
-		t.Error("a panicking load left an entry")
+	if e, ok := c.Peek("a"); !ok || e.Err == nil || e.Found {
+		t.Errorf("entry after a panicking load = %+v, want an error entry", e)
 	}
 }
 
 func TestLoadStartedAfterAStoreDoesNotCallTheSources(t *testing.T) {
+	t.Parallel()
 	// A Get that misses just before the previous load stores its entry
 	// starts a load of its own; that load must find the entry and stop.
 	src := newFakeSource(map[string]string{"a": "loaded"})
 	c := mustNew(t, testOptions(newFakeClock()), src.load)
 	c.Put("a", "stored", true, "api")
 
-	r, err := c.loadAndStore(context.Background(), "a")
+	e, err := c.await(context.Background(), c.shardOf("a"), "a")
 
-	if err != nil || r.entry.Value != "stored" || r.stale {
-		t.Errorf("loadAndStore = %+v, %v; want the stored entry", r, err)
+	if err != nil || e.Value != "stored" {
+		t.Errorf("await = %+v, %v; want the stored entry", e, err)
 	}
 	if n := src.calls.Load(); n != 0 {
 		t.Errorf("loads = %d, want 0", n)

@@ -78,9 +78,19 @@ func (s *fakeSource) load(_ context.Context, key string) (string, string, bool, 
 	return v, "fake", ok, nil
 }
 
-// testOptions are the options of most tests: a fake clock, TTL 1m, stale 5m.
+// noJitter is a random source that gives every entry the TTL itself.
+func noJitter() float64 { return 0.5 }
+
+// testOptions are the options of most tests: a fake clock, TTL 1m with no
+// jitter, stale 5m.
 func testOptions(clock *fakeClock) Options {
-	return Options{Size: 8, TTL: time.Minute, Stale: 5 * time.Minute, Now: clock.Now}
+	return Options{Size: 8, TTL: time.Minute, Stale: 5 * time.Minute, Now: clock.Now, Random: noJitter}
+}
+
+// waitLoads waits until no load of c runs, background ones included. The
+// caller must start no load meanwhile.
+func waitLoads[V any](c *Cache[V]) {
+	c.loading.Wait()
 }
 
 // mustNew returns a new cache or fails the test.
@@ -91,6 +101,16 @@ func mustNew[V any](t testing.TB, opts Options, load LoadFunc[V]) *Cache[V] {
 		t.Fatalf("New: %v", err)
 	}
 	return c
+}
+
+// mustGetValue fails the test unless Get of key returns an entry with
+// value want, stale or not as wantStale says.
+func mustGetValue(t testing.TB, c *Cache[string], key, want string, wantStale bool) {
+	t.Helper()
+	e := mustGet(t, c, key)
+	if e.Value != want || e.Stale() != wantStale {
+		t.Fatalf("Get(%q) = %q (stale %v), want %q (stale %v)", key, e.Value, e.Stale(), want, wantStale)
+	}
 }
 
 // mustGet returns the entry of key or fails the test.

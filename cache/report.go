@@ -1,24 +1,18 @@
 package cache
 
-// reportLoadError calls OnLoadError for a failed load of key, unless it was
-// called for key less than ErrorInterval ago: a source that is down fails
-// every load, and one report per interval says as much as a thousand.
-func (c *Cache[V]) reportLoadError(key string, err error, staleServed bool) {
-	if c.opts.OnLoadError == nil || !c.reportDue(key) {
-		return
-	}
-	c.opts.OnLoadError(key, err, staleServed)
-}
+import "time"
 
-// reportDue says whether a load error of key is to be reported now, and if
-// so records that it is.
-func (c *Cache[V]) reportDue(key string) bool {
-	now := c.opts.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if last, ok := c.reports.Get(key); ok && now.Sub(last) < c.opts.ErrorInterval {
+// reportDue says whether a load error of key, in sh, is to be reported to
+// OnLoadError at now, and if so records that it is: a source that is down
+// fails every load, and one report per ErrorInterval says as much as a
+// thousand. The caller holds sh.mu.
+func (c *Cache[V]) reportDue(sh *shard[V], key string, now time.Time) bool {
+	if c.opts.OnLoadError == nil {
 		return false
 	}
-	c.reports.Add(key, now)
+	if last, ok := sh.reports.Get(key); ok && now.Sub(last) < c.opts.ErrorInterval {
+		return false
+	}
+	sh.reports.Add(key, now)
 	return true
 }

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -34,17 +35,24 @@ func (l *reportLog) take() []report {
 }
 
 func TestOnLoadErrorOncePerKeyPerInterval(t *testing.T) {
+	t.Parallel()
+	// With its source down, key a is loaded at 0, 1, 3, 7, 15, 31, 63 s
+	// (each error entry's backoff doubles, up to the TTL of 1m); its
+	// failures are reported at most once per interval.
+	loadsAt := []time.Duration{0, 1, 3, 7, 15, 31, 63}
 	tests := []struct {
-		name     string
-		interval time.Duration
-		wantGap  time.Duration // the least time between two reports of one key
+		name       string
+		interval   time.Duration
+		reportedAt []time.Duration
 	}{
-		{"default interval is the ttl", 0, time.Minute},
-		{"explicit interval", 10 * time.Second, 10 * time.Second},
+		{"default interval is the ttl", 0, []time.Duration{0, 63}},
+		{"explicit interval", 10 * time.Second, []time.Duration{0, 15, 31, 63}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			clock := newFakeClock()
+			start := clock.Now()
 			src := newFakeSource(map[string]string{})
 			src.setFailing(true)
 			var log reportLog
@@ -52,40 +60,37 @@ func TestOnLoadErrorOncePerKeyPerInterval(t *testing.T) {
 			opts.OnLoadError = log.onLoadError
 			opts.ErrorInterval = tt.interval
 			c := mustNew(t, opts, src.load)
-			get := func(key string) {
-				if _, err := c.Get(t.Context(), key); !errors.Is(err, errSourceDown) {
-					t.Fatalf("Get(%q): err = %v, want %v", key, err, errSourceDown)
+
+			var reportedAt []time.Duration
+			for _, at := range loadsAt {
+				clock.Advance(start.Add(at * time.Second).Sub(clock.Now()))
+				for _, key := range []string{"a", "a", "b"} {
+					if _, err := c.Get(t.Context(), key); !errors.Is(err, errSourceDown) {
+						t.Fatalf("Get(%q): err = %v, want %v", key, err, errSourceDown)
+					}
+				}
+				for _, r := range log.take() {
+					if !errors.Is(r.err, errSourceDown) || r.staleServed {
+						t.Errorf("report %+v, want the source's error, no stale serve", r)
+					}
+					if r.key == "a" {
+						reportedAt = append(reportedAt, at)
+					}
 				}
 			}
 
-			get("a")
-			get("a")
-			get("b")
-			if got := log.take(); len(got) != 2 || got[0].key != "a" || got[1].key != "b" ||
-				!errors.Is(got[0].err, errSourceDown) || got[0].staleServed {
-				t.Errorf("reports = %+v, want one for a, one for b, no stale serve", got)
+			if !slices.Equal(reportedAt, tt.reportedAt) {
+				t.Errorf("a reported at %v s, want %v s", reportedAt, tt.reportedAt)
 			}
-
-			clock.Advance(tt.wantGap - time.Nanosecond)
-			get("a")
-			if got := log.take(); len(got) != 0 {
-				t.Errorf("reports within the interval = %+v, want none", got)
-			}
-
-			clock.Advance(time.Nanosecond)
-			get("a")
-			get("a")
-			if got := log.take(); len(got) != 1 || got[0].key != "a" {
-				t.Errorf("reports after the interval = %+v, want one for a", got)
-			}
-			if n := src.calls.Load(); n != 6 {
-				t.Errorf("loads = %d, want 6: the rate limit is on reports, not loads", n)
+			if n := src.calls.Load(); n != 2*int64(len(loadsAt)) {
+				t.Errorf("loads = %d, want %d: one per key and backoff, reported or not", n, 2*len(loadsAt))
 			}
 		})
 	}
 }
 
 func TestOnLoadErrorSaysWhenStaleWasServed(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "v1"})
 	var log reportLog
@@ -97,6 +102,7 @@ func TestOnLoadErrorSaysWhenStaleWasServed(t *testing.T) {
 	src.setFailing(true)
 	clock.Advance(2 * time.Minute)
 	mustGet(t, c, "a")
+	waitLoads(c)
 
 	if got := log.take(); len(got) != 1 || !got[0].staleServed {
 		t.Errorf("reports = %+v, want one with staleServed", got)

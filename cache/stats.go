@@ -14,21 +14,50 @@ const (
 	ResultError    = "error"
 )
 
-// Stats is a snapshot of a Cache's counters, all counted since New.
+// Stats is a snapshot of a Cache's counters, all counted since New, but for
+// the gauge LoadsInFlight.
 type Stats struct {
-	// Hits counts Gets answered from a fresh entry.
+	// Hits counts Gets answered at once from a good entry whose last load
+	// succeeded, whether or not it was past its TTL.
 	Hits uint64
-	// Misses counts Gets that had no fresh entry and waited for a load.
+	// Misses counts Gets that found no entry they could be answered from,
+	// and so waited for a load (see LoadWaits), or failed with
+	// ErrTooManyLoads or their ctx's error.
 	Misses uint64
-	// StaleServes counts Gets answered with a cached entry because the
-	// load they waited for failed.
+	// StaleServes counts Gets answered with an entry kept in use after a
+	// failed load (Entry.Stale).
 	StaleServes uint64
-	// Evictions counts entries pushed out to keep the cache within Size;
-	// invalidations and replacements are not evictions.
+	// ErrorServes counts Gets answered at once with the error of an error
+	// entry, without a load.
+	ErrorServes uint64
+	// Evictions counts entries pushed out to keep the cache within Size or
+	// NegativeSize; invalidations and replacements are not evictions.
 	Evictions uint64
+	// LoadWaits counts Gets that waited for a load, started or joined.
+	LoadWaits uint64
+	// LoadsInFlight is the number of loads running now (a gauge).
+	LoadsInFlight int
+	// LoadsRejected counts loads not started because MaxLoads loads were
+	// in flight: Gets answered ErrTooManyLoads, and background refreshes
+	// left for later.
+	LoadsRejected uint64
+	// Refreshes counts the loads of keys that had an entry to serve
+	// meanwhile, by result. They are counted in Loads too.
+	Refreshes RefreshCounts
 	// Loads counts calls of the LoadFunc by source and result, sorted by
 	// source, then result.
 	Loads []LoadCount
+}
+
+// RefreshCounts counts background refreshes by result.
+type RefreshCounts struct {
+	// OK counts refreshes whose sources answered, with a value or none.
+	OK uint64
+	// Error counts refreshes whose sources failed.
+	Error uint64
+	// Rejected counts refreshes whose sources answered with something they
+	// could not accept (see Rejected).
+	Rejected uint64
 }
 
 // LoadCount is the number of loads that ended with one source and result.
@@ -44,14 +73,17 @@ type LoadCount struct {
 // loadKey identifies one series of LoadCount.
 type loadKey struct{ source, result string }
 
-// counters are a Cache's live counters. Those touched by every Get are
-// atomics, so a hit costs no lock of its own and no allocation; load counts
-// take a lock, since each load costs far more than the lock does.
+// counters are a Cache's counters but for those of hits, which each shard
+// keeps. They are atomics, read without a lock; load counts take a lock,
+// since each load costs far more than the lock does.
 type counters struct {
-	hits        atomic.Uint64
-	misses      atomic.Uint64
-	staleServes atomic.Uint64
-	evictions   atomic.Uint64
+	misses            atomic.Uint64
+	evictions         atomic.Uint64
+	loadWaits         atomic.Uint64
+	loadsRejected     atomic.Uint64
+	refreshesOK       atomic.Uint64
+	refreshesError    atomic.Uint64
+	refreshesRejected atomic.Uint64
 
 	loadsMu sync.Mutex
 	loads   map[loadKey]uint64
@@ -68,6 +100,18 @@ func (s *counters) countLoad(source string, found bool, err error) {
 	s.loads[k]++
 }
 
+// countRefresh counts one background refresh that ended with err.
+func (s *counters) countRefresh(err error) {
+	switch {
+	case err == nil:
+		s.refreshesOK.Add(1)
+	case IsRejected(err):
+		s.refreshesRejected.Add(1)
+	default:
+		s.refreshesError.Add(1)
+	}
+}
+
 // loadResultName names the outcome of one load.
 func loadResultName(found bool, err error) string {
 	switch {
@@ -80,13 +124,25 @@ func loadResultName(found bool, err error) string {
 	}
 }
 
-// snapshot copies the counters into a Stats.
-func (s *counters) snapshot() Stats {
+// Stats returns a snapshot of the cache's counters.
+func (c *Cache[V]) Stats() Stats {
+	s := &c.stats
 	st := Stats{
-		Hits:        s.hits.Load(),
-		Misses:      s.misses.Load(),
-		StaleServes: s.staleServes.Load(),
-		Evictions:   s.evictions.Load(),
+		Misses:        s.misses.Load(),
+		Evictions:     s.evictions.Load(),
+		LoadWaits:     s.loadWaits.Load(),
+		LoadsInFlight: int(c.loadsInFlight.Load()),
+		LoadsRejected: s.loadsRejected.Load(),
+		Refreshes: RefreshCounts{
+			OK:       s.refreshesOK.Load(),
+			Error:    s.refreshesError.Load(),
+			Rejected: s.refreshesRejected.Load(),
+		},
+	}
+	for _, sh := range c.shards {
+		st.Hits += sh.hits.Load()
+		st.StaleServes += sh.staleServes.Load()
+		st.ErrorServes += sh.errorServes.Load()
 	}
 	s.loadsMu.Lock()
 	for k, n := range s.loads {
@@ -97,9 +153,4 @@ func (s *counters) snapshot() Stats {
 		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Result, b.Result))
 	})
 	return st
-}
-
-// Stats returns a snapshot of the cache's counters.
-func (c *Cache[V]) Stats() Stats {
-	return c.stats.snapshot()
 }

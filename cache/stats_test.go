@@ -8,6 +8,7 @@ import (
 )
 
 func TestStatsLoadsBySourceAndResult(t *testing.T) {
+	t.Parallel()
 	load := func(_ context.Context, key string) (string, string, bool, error) {
 		switch key {
 		case "on-file", "on-file-2":
