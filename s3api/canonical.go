@@ -40,8 +40,8 @@ func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash strin
 // canonicalQuery sorts the query's parameters by name, then value, each
 // encoded, less the signature of a presigned URL.
 func canonicalQuery(rawQuery string) string {
-	// ParseQuery's error only reports a bad element; the good ones are
-	// still in the map, and a bad one makes the signature differ anyway.
+	// ParseQuery's error reports an element it left out; ParseSignature
+	// refuses such a query before a signature is computed over it.
 	values, _ := url.ParseQuery(rawQuery)
 	values.Del("X-Amz-Signature")
 	type pair struct{ k, v string }

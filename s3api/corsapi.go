@@ -177,6 +177,9 @@ func (api *CORSAPI) put(ctx context.Context, bucket string, body []byte, call *C
 	if err != nil {
 		return newError(http.StatusBadRequest, "InvalidRequest", err.Error())
 	}
+	if warnings := policy.Lint(doc); len(warnings) > 0 {
+		call.Warnings = &policy.ValidationError{Name: name, Problems: warnings}
+	}
 	if err := api.Store.PutPolicy(ctx, bucket, pol); err != nil {
 		return err
 	}

@@ -74,8 +74,11 @@ func (v *Verifier) Verify(r *http.Request) (*Signature, error) {
 	if service == "" {
 		service = "s3"
 	}
-	if sig.Service != service || sig.Region != v.Region {
-		return sig, malformedAuth(fmt.Sprintf("the region '%s' or service '%s' is wrong; expecting region '%s' and service '%s'.", sig.Region, sig.Service, v.Region, service))
+	if sig.Region != v.Region {
+		return sig, sig.badCredential(fmt.Sprintf("the region '%s' is wrong; expecting '%s'", sig.Region, v.Region))
+	}
+	if sig.Service != service {
+		return sig, sig.badCredential(fmt.Sprintf("the service '%s' is wrong; expecting '%s'", sig.Service, service))
 	}
 	now := time.Now
 	if v.Now != nil {
@@ -100,9 +103,24 @@ func malformedAuth(msg string) *Error {
 	return newError(http.StatusBadRequest, "AuthorizationHeaderMalformed", "The authorization header is malformed; "+msg)
 }
 
+// badCredential refuses a credential as S3 does: in the Authorization
+// header as AuthorizationHeaderMalformed, in a presigned URL (which has no
+// such header) as AuthorizationQueryParametersError.
+func (sig *Signature) badCredential(msg string) *Error {
+	if sig.Presigned {
+		return newError(http.StatusBadRequest, "AuthorizationQueryParametersError", "Error parsing the X-Amz-Credential parameter; "+msg)
+	}
+	return malformedAuth(msg)
+}
+
 // ParseSignature reads the signature claims of r, or fails as S3 does.
 func ParseSignature(r *http.Request) (*Signature, error) {
-	query := r.URL.Query()
+	// A query part that does not parse would be left out of the canonical
+	// request, so out of the signature: refuse it rather than ignore it.
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, "InvalidArgument", "The query string is malformed ("+err.Error()+"); percent-encode \"%\" and \";\" in names and values.")
+	}
 	auth := r.Header.Get("Authorization")
 	switch {
 	case auth != "" && query.Has("X-Amz-Signature"):
@@ -172,7 +190,9 @@ func parsePresignedQuery(q url.Values) (*Signature, error) {
 	}
 	sig.SignedAt = t
 	seconds, err := strconv.Atoi(q.Get("X-Amz-Expires"))
-	if err != nil || seconds < 0 || time.Duration(seconds)*time.Second > maxPresignExpiry {
+	// Compared in seconds: multiplied into a Duration first, a huge value
+	// would wrap round to a small one.
+	if err != nil || seconds < 0 || seconds > int(maxPresignExpiry/time.Second) {
 		return sig, newError(http.StatusBadRequest, "AuthorizationQueryParametersError", "X-Amz-Expires must be a number of seconds from 0 to 604800")
 	}
 	sig.Expires = time.Duration(seconds) * time.Second
@@ -183,7 +203,7 @@ func parsePresignedQuery(q url.Values) (*Signature, error) {
 func (sig *Signature) setCredential(credential string) error {
 	parts := strings.Split(credential, "/")
 	if len(parts) != 5 || parts[4] != "aws4_request" || parts[0] == "" {
-		return malformedAuth("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+		return sig.badCredential("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
 	}
 	sig.AccessKey, sig.Date, sig.Region, sig.Service = parts[0], parts[1], parts[2], parts[3]
 	return nil
@@ -193,7 +213,7 @@ func (sig *Signature) setCredential(credential string) error {
 // out of its validity.
 func (sig *Signature) checkTime(now time.Time) error {
 	if sig.SignedAt.Format("20060102") != sig.Date {
-		return malformedAuth("the credential's date does not match the request's date.")
+		return sig.badCredential("the credential's date does not match the request's date.")
 	}
 	if sig.Presigned {
 		if now.Before(sig.SignedAt.Add(-maxClockSkew)) {
