@@ -9,6 +9,7 @@ import (
 // API: the cors key, read as the origin reads the query, on a bucket
 // (path-style /<bucket>, virtual-hosted /), never on an object.
 func TestIsBucketCORSCall(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		pathStyle bool
@@ -36,6 +37,7 @@ func TestIsBucketCORSCall(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := httptest.NewRequest("PUT", tc.target, nil)
 			if got := IsBucketCORSCall(r, tc.pathStyle); got != tc.want {
 				t.Errorf("IsBucketCORSCall(%s, pathStyle=%v) = %v, want %v", tc.target, tc.pathStyle, got, tc.want)
