@@ -66,7 +66,7 @@ func TestAdminShowsEachBucketsEffectivePolicy(t *testing.T) {
 	clock := newFakeClock()
 	dir := t.TempDir()
 	writeFile(t, dir, "docs.json", allowing("https://docs.example.com"))
-	handlerAt(t, clock, `bucket_cors {
+	h := handlerAt(t, clock, `bucket_cors {
 	policy assets {
 		rule {
 			id      web
@@ -127,6 +127,8 @@ func TestAdminShowsEachBucketsEffectivePolicy(t *testing.T) {
 	t.Run("a policy kept after its file broke is stale", func(t *testing.T) {
 		writeFile(t, dir, "docs.json", "not a policy")
 		clock.Advance(dirTTL)
+		getAdminPolicy(t, "docs") // past its TTL: the old policy, and a refresh
+		settle(t, h)
 		got := getAdminPolicy(t, "docs").Handlers[0]
 		if !got.Stale || got.Source != "policy_dir" || got.AgeSeconds != 12+dirTTL.Seconds() {
 			t.Errorf("got source %q, age %vs, stale %v; want policy_dir, %vs, stale", got.Source, got.AgeSeconds, got.Stale, 12+dirTTL.Seconds())

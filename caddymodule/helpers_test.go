@@ -410,3 +410,36 @@ func freePort(t *testing.T) int {
 	}
 	return port
 }
+
+// useLogger makes l the logger of h and of the cache h shares.
+func useLogger(h *Handler, l *zap.Logger) {
+	h.logger = l
+	if h.shared != nil {
+		h.shared.logger.Store(l)
+	}
+}
+
+// settle waits until no policy load of h's cache is in flight: a
+// background refresh started by a request has stored its result.
+func settle(t *testing.T, h *Handler) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for h.policies.Stats().LoadsInFlight > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a policy load is still in flight")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// refreshNow has h re-read bucket's policy as the first request past its
+// TTL does, and waits for the background load to end.
+func refreshNow(t *testing.T, h *Handler, bucket string) {
+	t.Helper()
+	req := newRequest(t, http.MethodOptions, "http://proxy.example/"+bucket+"/key",
+		"Origin", appOrigin, "Access-Control-Request-Method", "GET")
+	if _, err := serveRecorded(h, req, mustNotRun(t)); err != nil {
+		t.Fatalf("ServeHTTP: %v", err)
+	}
+	settle(t, h)
+}

@@ -6,16 +6,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The metrics of the policy caches, summed over every bucket_cors handler.
+// The metrics of the policy caches, summed over every cache in use.
 var (
 	hitsDesc = prometheus.NewDesc("bucketcors_cache_hits_total",
 		"Policy lookups answered from the cache.", nil, nil)
 	missesDesc = prometheus.NewDesc("bucketcors_cache_misses_total",
-		"Policy lookups that waited for a load.", nil, nil)
+		"Policy lookups of a bucket with no cached entry.", nil, nil)
 	staleDesc = prometheus.NewDesc("bucketcors_cache_stale_serves_total",
 		"Policy lookups answered with a previous policy while its sources failed.", nil, nil)
+	errorServesDesc = prometheus.NewDesc("bucketcors_cache_error_serves_total",
+		"Policy lookups answered at once with a remembered failure of the sources.", nil, nil)
 	evictionsDesc = prometheus.NewDesc("bucketcors_cache_evictions_total",
 		"Cached policies pushed out by the cache's size.", nil, nil)
+	loadWaitsDesc = prometheus.NewDesc("bucketcors_load_waits_total",
+		"Requests that waited for a policy load: their bucket had no cached entry.", nil, nil)
+	refreshesDesc = prometheus.NewDesc("bucketcors_cache_refreshes_total",
+		"Background re-reads of a cached policy past its TTL, by result.", []string{"result"}, nil)
+	inFlightDesc = prometheus.NewDesc("bucketcors_loads_in_flight",
+		"Policy loads in progress.", nil, nil)
+	rejectedDesc = prometheus.NewDesc("bucketcors_loads_rejected_total",
+		"Loads not started because max_loads were in flight.", nil, nil)
 	loadsDesc = prometheus.NewDesc("bucketcors_policy_loads_total",
 		"Reads of a bucket's policy from its sources, by the source that answered and the result.",
 		[]string{"source", "result"}, nil)
@@ -29,7 +39,8 @@ var (
 type cacheCollector struct{}
 
 func (cacheCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{hitsDesc, missesDesc, staleDesc, evictionsDesc, loadsDesc, entriesDesc} {
+	for _, d := range []*prometheus.Desc{hitsDesc, missesDesc, staleDesc, errorServesDesc, evictionsDesc,
+		loadWaitsDesc, refreshesDesc, inFlightDesc, rejectedDesc, loadsDesc, entriesDesc} {
 		ch <- d
 	}
 }
@@ -39,14 +50,24 @@ func (cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
+	gauge := func(d *prometheus.Desc, v int) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v))
+	}
 	counter(hitsDesc, t.hits)
 	counter(missesDesc, t.misses)
 	counter(staleDesc, t.staleServes)
+	counter(errorServesDesc, t.errorServes)
 	counter(evictionsDesc, t.evictions)
+	counter(loadWaitsDesc, t.loadWaits)
+	counter(refreshesDesc, t.refreshes.OK, "ok")
+	counter(refreshesDesc, t.refreshes.Error, "error")
+	counter(refreshesDesc, t.refreshes.Rejected, "rejected")
+	counter(rejectedDesc, t.loadsRejected)
 	for l, n := range t.loads {
 		counter(loadsDesc, n, l.source, l.result)
 	}
-	ch <- prometheus.MustNewConstMetric(entriesDesc, prometheus.GaugeValue, float64(entries))
+	gauge(inFlightDesc, t.loadsInFlight)
+	gauge(entriesDesc, entries)
 }
 
 // registerMetrics adds the collector to a config's registry. Every handler

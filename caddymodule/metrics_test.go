@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,22 +101,30 @@ func TestMetricsCountCacheLookups(t *testing.T) {
 	}
 }`)
 
-	lookup(t, h, "assets")  // miss: policy_dir has it
+	lookup(t, h, "assets")  // miss, waits for the load: policy_dir has it
 	lookup(t, h, "assets")  // hit
 	lookup(t, h, "assets")  // hit
-	lookup(t, h, "nothing") // miss: no source has it
+	lookup(t, h, "nothing") // miss, waits: no source has it
 	lookup(t, h, "nothing") // hit (negative entry)
 	lookup(t, h, "static")  // the configuration's own: no cache lookup
 	writeFile(t, dir, "assets.json", "not a policy")
-	clock.Advance(dirTTL + time.Second)
-	lookup(t, h, "assets") // miss: the read fails, the previous policy is served
+	clock.Advance(dirTTL * 12 / 10)
+	lookup(t, h, "assets") // hit past its TTL: served at once, refreshed in the background
+	settle(t, h)           // the refresh fails: the previous policy is kept
 	lookup(t, h, "assets") // stale serve
 
 	want := map[string]float64{
-		"bucketcors_cache_hits_total":                                       3,
-		"bucketcors_cache_misses_total":                                     3,
-		"bucketcors_cache_stale_serves_total":                               2,
+		"bucketcors_cache_hits_total":                                       4,
+		"bucketcors_cache_misses_total":                                     2,
+		"bucketcors_cache_stale_serves_total":                               1,
+		"bucketcors_cache_error_serves_total":                               0,
 		"bucketcors_cache_evictions_total":                                  0,
+		"bucketcors_load_waits_total":                                       2,
+		`bucketcors_cache_refreshes_total{result="ok"}`:                     0,
+		`bucketcors_cache_refreshes_total{result="error"}`:                  0,
+		`bucketcors_cache_refreshes_total{result="rejected"}`:               1,
+		"bucketcors_loads_in_flight":                                        0,
+		"bucketcors_loads_rejected_total":                                   0,
 		`bucketcors_policy_loads_total{result="found",source="policy_dir"}`: 1,
 		`bucketcors_policy_loads_total{result="error",source="policy_dir"}`: 1,
 		`bucketcors_policy_loads_total{result="not_found",source="none"}`:   1,

@@ -87,6 +87,10 @@ type state struct {
 	// is the "*" one.
 	static        map[string]*staticPolicy
 	defaultPolicy *staticPolicy
+	// poolKey names the sharedPolicies this handler holds, if any, and
+	// shared is them; sources to policies below are copied from it.
+	poolKey string
+	shared  *sharedPolicies
 	// sources are read, through policies, in order.
 	sources  []source.Source
 	store    *source.Store
@@ -121,16 +125,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.compileStatic(); err != nil {
 		return err
 	}
-	if err := h.provisionSources(); err != nil {
+	if err := h.provisionShared(ctx); err != nil {
 		return err
 	}
 	if err := h.provisionCORSAPI(); err != nil {
 		return err
-	}
-	if len(h.sources) > 0 {
-		if err := h.provisionCache(ctx); err != nil {
-			return err
-		}
 	}
 	registerHandler(h)
 	return nil
@@ -147,16 +146,15 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// Cleanup retires the handler from the metrics and the admin API, and
-// closes the idle connections of its S3 clients: the handler that replaces
-// it has clients of its own.
+// Cleanup retires the handler from the admin API and lets go of its shared
+// sources and cache, which close when no config uses them any more: a
+// reload that keeps the sources keeps them.
 func (h *Handler) Cleanup() error {
 	unregisterHandler(h)
-	if h.store != nil {
-		source.CloseIdleConnections(h.store.Client)
-	}
-	if h.origin != nil {
-		source.CloseIdleConnections(h.origin.Client)
+	if h.poolKey != "" {
+		_, err := sharedPool.Delete(h.poolKey)
+		h.poolKey = ""
+		return err
 	}
 	return nil
 }

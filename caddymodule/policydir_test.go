@@ -191,11 +191,13 @@ func TestPolicyDirChangesAreSeenAfterTheTTL(t *testing.T) {
 				t.Fatalf("at start: %s, want %s", got, tc.wantStart)
 			}
 			tc.change(t, dir)
-			clock.Advance(dirTTL - time.Second)
+			// Each entry's TTL is jittered by ±10%.
+			clock.Advance(dirTTL * 8 / 10)
 			if got := policyOf(t, h, "assets"); got != tc.wantWithin {
 				t.Errorf("within the TTL: %s, want %s", got, tc.wantWithin)
 			}
-			clock.Advance(2 * time.Second)
+			clock.Advance(dirTTL * 4 / 10)
+			refreshNow(t, h, "assets")
 			if got := policyOf(t, h, "assets"); got != tc.wantAfter {
 				t.Errorf("after the TTL: %s, want %s", got, tc.wantAfter)
 			}
@@ -212,7 +214,7 @@ func TestBrokenPolicyFileIsLoggedOncePerTTL(t *testing.T) {
 	writeFile(t, dir, "assets.json", allowing(appOrigin))
 	h := dirHandler(t, clock, dir)
 	core, logs := observer.New(zapcore.DebugLevel)
-	h.logger = zap.New(core)
+	useLogger(h, zap.New(core))
 	failures := func() []observer.LoggedEntry {
 		return logs.FilterMessage("reading bucket policy failed").AllUntimed()
 	}
@@ -221,7 +223,8 @@ func TestBrokenPolicyFileIsLoggedOncePerTTL(t *testing.T) {
 		t.Fatalf("at start: %s", got)
 	}
 	writeFile(t, dir, "assets.json", `[{"AllowedOrigins": [`)
-	clock.Advance(dirTTL + time.Second)
+	clock.Advance(dirTTL * 12 / 10)
+	refreshNow(t, h, "assets")
 	for range 5 {
 		if got := policyOf(t, h, "assets"); got != allowsApp {
 			t.Fatalf("with the file broken: %s, want the previous policy", got)
@@ -238,7 +241,8 @@ func TestBrokenPolicyFileIsLoggedOncePerTTL(t *testing.T) {
 		t.Errorf("log entry = %v %v, want a warning naming the bucket and the file, previous policy kept", entry.Level, fields)
 	}
 
-	clock.Advance(dirTTL + time.Second)
+	clock.Advance(dirTTL * 12 / 10)
+	refreshNow(t, h, "assets")
 	for range 3 {
 		policyOf(t, h, "assets")
 	}
@@ -247,7 +251,8 @@ func TestBrokenPolicyFileIsLoggedOncePerTTL(t *testing.T) {
 	}
 
 	writeFile(t, dir, "assets.json", allowing(otherOrigin))
-	clock.Advance(dirTTL + time.Second)
+	clock.Advance(dirTTL * 12 / 10)
+	refreshNow(t, h, "assets")
 	if got := policyOf(t, h, "assets"); got != allowsOther {
 		t.Errorf("after the fix: %s, want the new policy", got)
 	}

@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"errors"
-
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/bucketcors/bucketcors/source"
@@ -45,35 +43,4 @@ type PolicyStore struct {
 	Bucket string `json:"bucket,omitempty"`
 	// Prefix is put before every object key, e.g. "cors/".
 	Prefix string `json:"prefix,omitempty"`
-}
-
-// provisionSources sets up the sources that are read at run time, in the
-// order they are consulted: the store, the folder, the origin.
-func (h *Handler) provisionSources() error {
-	var errs []error
-	if cfg := h.PolicyStore; cfg != nil {
-		client, err := source.NewS3Client(cfg.resolve(), "policy_store")
-		if cfg.Bucket == "" {
-			err = errors.Join(err, errors.New("policy_store: bucket is needed: the bucket that holds the policy objects"))
-		}
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			h.store = &source.Store{Client: client, Bucket: cfg.Bucket, Prefix: cfg.Prefix}
-			h.sources = append(h.sources, h.store)
-		}
-	}
-	if h.PolicyDir != "" {
-		h.sources = append(h.sources, &source.Dir{Path: h.PolicyDir})
-	}
-	if h.PolicyOrigin != nil {
-		origin, err := source.NewOrigin(h.PolicyOrigin.resolve())
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			h.origin = origin
-			h.sources = append(h.sources, origin)
-		}
-	}
-	return errors.Join(errs...)
 }
