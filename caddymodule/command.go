@@ -114,20 +114,22 @@ const stdinName = "stdin"
 // input when path is "-". It returns the name that messages give it, and
 // reads at most one byte past policy.MaxDocumentSize, so that Decode
 // refuses a larger one without it being read whole.
-func readDocumentFile(cmd *cobra.Command, path string) (name string, data []byte, err error) {
-	var r io.Reader
+func readDocumentFile(cmd *cobra.Command, path string) (string, []byte, error) {
 	if path == "-" {
-		name, r = stdinName, cmd.InOrStdin()
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return path, nil, err
-		}
-		defer f.Close()
-		name, r = path, f
+		data, err := readDocument(cmd.InOrStdin())
+		return stdinName, data, err
 	}
-	data, err = io.ReadAll(io.LimitReader(r, policy.MaxDocumentSize+1))
-	return name, data, err
+	f, err := os.Open(path)
+	if err != nil {
+		return path, nil, err
+	}
+	defer f.Close()
+	data, err := readDocument(f)
+	return path, data, err
+}
+
+func readDocument(r io.Reader) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r, policy.MaxDocumentSize+1))
 }
 
 // decodeDocument decodes data, or returns what is wrong with it: the
