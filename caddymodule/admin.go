@@ -20,6 +20,8 @@ func init() {
 //	GET    /bucket_cors/policies/<bucket>  the effective policy of a bucket (R2 JSON), its source and age
 //	DELETE /bucket_cors/cache              drop every cached policy
 //	DELETE /bucket_cors/cache/<bucket>     drop one bucket's cached policy
+//	POST   /bucket_cors/refresh            re-read every cached policy in the background
+//	POST   /bucket_cors/refresh/<bucket>   re-read one bucket's policy in the background
 //
 // Each answer covers every bucket_cors handler of the running config.
 type AdminAPI struct{}
@@ -38,6 +40,8 @@ func (a AdminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/bucket_cors/policies/", Handler: caddy.AdminHandlerFunc(a.servePolicy)},
 		{Pattern: "/bucket_cors/cache", Handler: caddy.AdminHandlerFunc(a.serveCache)},
 		{Pattern: "/bucket_cors/cache/", Handler: caddy.AdminHandlerFunc(a.serveCache)},
+		{Pattern: "/bucket_cors/refresh", Handler: caddy.AdminHandlerFunc(a.serveRefresh)},
+		{Pattern: "/bucket_cors/refresh/", Handler: caddy.AdminHandlerFunc(a.serveRefresh)},
 	}
 }
 
@@ -128,6 +132,31 @@ func (AdminAPI) serveCache(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// serveRefresh has every cache re-read its policies (or one bucket's) in
+// the background, while the policies it holds keep serving. The answer does
+// not wait for the reads.
+func (AdminAPI) serveRefresh(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}
+	}
+	bucket := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/bucket_cors/refresh"), "/")
+	if bucket != "" && !validBucketName(bucket) {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("%q is not a bucket name", bucket)}
+	}
+	for _, h := range liveHandlers() {
+		if h.policies == nil {
+			continue
+		}
+		if bucket == "" {
+			h.policies.RefreshAll()
+		} else {
+			h.policies.Refresh(bucket)
+		}
+	}
+	w.WriteHeader(http.StatusAccepted)
 	return nil
 }
 

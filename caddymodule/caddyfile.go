@@ -64,6 +64,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			ttl          <duration>
 //			stale        <duration>
 //			load_timeout <duration>
+//			max_loads    <n>
 //		}
 //		cors_api {
 //			access_key <key>      # one or more pairs,
@@ -319,19 +320,28 @@ func (h *Handler) unmarshalCache(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Errf("cache takes no argument, got %q; put its settings in its block", d.Val())
 	}
-	var size, ttl, stale, loadTimeout string
+	var size, ttl, stale, loadTimeout, maxLoads string
 	if err := unmarshalBlock(d, map[string]*string{
-		"size": &size, "ttl": &ttl, "stale": &stale, "load_timeout": &loadTimeout,
+		"size": &size, "ttl": &ttl, "stale": &stale, "load_timeout": &loadTimeout, "max_loads": &maxLoads,
 	}); err != nil {
 		return err
 	}
 	cfg := new(CacheConfig)
-	if size != "" {
-		n, err := strconv.Atoi(size)
-		if err != nil || n < 1 {
-			return d.Errf("cache size %q: give the most entries to keep, a whole number of at least 1", size)
+	for _, n := range []struct {
+		name, value, what string
+		dst               *int
+	}{
+		{"size", size, "the most policies to keep", &cfg.Size},
+		{"max_loads", maxLoads, "the most policy reads at once", &cfg.MaxLoads},
+	} {
+		if n.value == "" {
+			continue
 		}
-		cfg.Size = n
+		v, err := strconv.Atoi(n.value)
+		if err != nil || v < 1 {
+			return d.Errf("cache %s %q: give %s, a whole number of at least 1", n.name, n.value, n.what)
+		}
+		*n.dst = v
 	}
 	for _, dur := range []struct {
 		name, value string

@@ -358,7 +358,7 @@ func TestCaddyfileMistakesAreReportedWithTheirLine(t *testing.T) {
 		{"cache twice", "bucket_cors {\n\tcache {\n\t}\n\tcache {\n\t}\n}",
 			[]string{"cache is given twice", "Testfile:4"}},
 		{"cache size 0", "bucket_cors {\n\tcache {\n\t\tsize 0\n\t}\n}",
-			[]string{`cache size "0": give the most entries to keep, a whole number of at least 1`, "Testfile:4"}},
+			[]string{`cache size "0": give the most policies to keep, a whole number of at least 1`, "Testfile:4"}},
 		{"cache size not a number", "bucket_cors {\n\tcache {\n\t\tsize lots\n\t}\n}",
 			[]string{`cache size "lots"`, "Testfile:4"}},
 		{"cache ttl not a duration", "bucket_cors {\n\tcache {\n\t\tttl soon\n\t}\n}",
@@ -370,7 +370,7 @@ func TestCaddyfileMistakesAreReportedWithTheirLine(t *testing.T) {
 		{"cache load_timeout not a duration", "bucket_cors {\n\tcache {\n\t\tload_timeout 5\n\t}\n}",
 			[]string{`cache load_timeout "5": give a duration above 0`, "Testfile:4"}},
 		{"unknown field in cache", "bucket_cors {\n\tcache {\n\t\tmax_entries 10\n\t}\n}",
-			[]string{`unknown subdirective "max_entries"; use one of load_timeout, size, stale, ttl`, "Testfile:3"}},
+			[]string{`unknown subdirective "max_entries"; use one of load_timeout, max_loads, size, stale, ttl`, "Testfile:3"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,12 +1,14 @@
 package caddymodule
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/bucketcors/bucketcors/cache"
 	"github.com/bucketcors/bucketcors/policy"
 	"github.com/bucketcors/bucketcors/s3api"
 )
@@ -15,6 +17,7 @@ import (
 var (
 	errOriginNeeded      = s3api.ErrOriginNeeded.Render()
 	errPolicyUnavailable = s3api.ErrPolicyUnavailable.Render()
+	errSlowDown          = s3api.ErrSlowDown.Render()
 )
 
 // ServeHTTP answers OPTIONS requests (and, with cors_api, the bucket CORS
@@ -87,6 +90,9 @@ func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, grant poli
 func (h *Handler) servePolicyUnavailable(w http.ResponseWriter, r *http.Request, bucket string, err error, next caddyhttp.Handler) error {
 	h.logger.Debug("bucket policy unavailable", zap.String("bucket", bucket), zap.Error(err))
 	if r.Method == http.MethodOptions {
+		if errors.Is(err, cache.ErrTooManyLoads) {
+			return errSlowDown.Write(w, "")
+		}
 		return errPolicyUnavailable.Write(w, "")
 	}
 	return h.serveActual(w, r, policy.Grant{}, next)
