@@ -36,12 +36,12 @@ func tooManyNames(lines []string) bool {
 
 // headerScan is what a pass over Access-Control-Request-Headers learns.
 type headerScan struct {
-	rules     ruleSet // the candidates that allow every name
-	refused   string  // the name that removed the last candidate
-	names     int     // non-empty names
-	length    int     // their bytes, trimmed
-	tooMany   bool    // more than MaxRequestHeaderNames names
-	canonical bool    // one line, lower case, no spaces or empty elements: the Allow-Headers value as it is
+	rules   ruleSet // the candidates that allow every name
+	refused string  // the name that removed the last candidate
+	names   int     // non-empty names
+	length  int     // their bytes, trimmed
+	tooMany bool    // more than MaxRequestHeaderNames names
+	upper   bool    // some name has upper case
 }
 
 // scan filters cands by the requested names in one pass that also counts
@@ -49,7 +49,7 @@ type headerScan struct {
 // in the form of the answer. It fills s in place: the struct is large enough
 // for copies to show.
 func (x *headerIndex) scan(s *headerScan, cands ruleSet, lines []string) {
-	*s = headerScan{rules: cands, canonical: len(lines) == 1}
+	*s = headerScan{rules: cands}
 	for _, line := range lines {
 		for start := 0; start <= len(line); {
 			// One element, up to the next comma, classifying its bytes on the way.
@@ -75,10 +75,8 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 	if some&classOWS != 0 {
 		name = trimOWS(elem)
 		all, some = classes(name)
-		s.canonical = false
 	}
 	if name == "" {
-		s.canonical = false
 		return
 	}
 	if s.names++; s.names > MaxRequestHeaderNames {
@@ -87,7 +85,7 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 	}
 	s.length += len(name)
 	upper := some&classUpper != 0
-	s.canonical = s.canonical && !upper
+	s.upper = s.upper || upper
 	switch {
 	case s.rules.empty():
 		// refused already; counting on for the bound
@@ -115,17 +113,18 @@ func classes(s string) (all, some uint8) {
 }
 
 // allowHeaders renders the names for Access-Control-Allow-Headers: lower
-// case, joined by commas. A line that is that already is returned as it is,
-// which is what browsers send; any other form costs one allocation.
+// case, joined by ", " as S3 joins them. A line that is that already is
+// returned as it is; any other form (browsers send "a,b") costs one
+// allocation.
 func (s *headerScan) allowHeaders(lines []string) string {
 	switch {
 	case s.names == 0:
 		return ""
-	case s.canonical:
+	case len(lines) == 1 && !s.upper && inAnswerForm(lines[0]):
 		return lines[0]
 	}
 	var b strings.Builder
-	b.Grow(s.length + s.names - 1)
+	b.Grow(s.length + len(", ")*(s.names-1))
 	elems := elements{lines: lines}
 	for raw, ok := elems.next(); ok; raw, ok = elems.next() {
 		name := trimOWS(raw)
@@ -133,13 +132,28 @@ func (s *headerScan) allowHeaders(lines []string) string {
 			continue
 		}
 		if b.Len() > 0 {
-			b.WriteByte(',')
+			b.WriteString(", ")
 		}
 		for i := 0; i < len(name); i++ {
 			b.WriteByte(lower(name[i]))
 		}
 	}
 	return b.String()
+}
+
+// inAnswerForm reports whether line is non-empty names joined by ", ", with
+// no other spaces or commas.
+func inAnswerForm(line string) bool {
+	for {
+		name, rest, more := strings.Cut(line, ", ")
+		if name == "" || strings.ContainsAny(name, ", \t") {
+			return false
+		}
+		if !more {
+			return true
+		}
+		line = rest
+	}
 }
 
 // elements yields the comma-separated elements of header lines, untrimmed

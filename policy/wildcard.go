@@ -94,7 +94,7 @@ type patternIndex struct {
 
 // add records that rule i allows value.
 func (x *patternIndex) add(value string, i int) {
-	value = strings.ToLower(value)
+	value = lowerASCII(value)
 	switch {
 	case value == "*":
 		x.any.add(i)
@@ -105,4 +105,16 @@ func (x *patternIndex) add(value string, i int) {
 		set.add(i)
 		x.exact[value] = set
 	}
+}
+
+// lowerASCII lowers the ASCII letters of s and nothing else: strings.ToLower
+// would turn the Kelvin sign "\u212a" into "k", and let an entry that no
+// request can equal (a warning) match one.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
