@@ -18,6 +18,7 @@ type Policy struct {
 	headers headerIndex
 	// warnings are the document's problems that S3 accepts; nil when none.
 	warnings *ValidationError
+	rendered renderedLines
 }
 
 // compiledRule is what a matching rule contributes to an answer.

@@ -75,9 +75,10 @@ type PreflightResult struct {
 // Preflight evaluates a CORS preflight: origin is the Origin header, method the
 // Access-Control-Request-Method ("" when absent, which no rule allows), and
 // requestHeaders every line of Access-Control-Request-Headers (nil when
-// absent). It does not allocate, but to render AllowHeaders when the request
-// names headers in another form than the answer's (browsers send
-// "content-type,x-amz-date"; the answer is "content-type, x-amz-date").
+// absent). It does not allocate when requestHeaders is one line of lower-case
+// names joined by "," (as browsers send it) that the policy has answered
+// before, or by ", " (the answer's own form); other forms cost one
+// allocation.
 //
 // A rule that allows "*" matches any Origin value that is not empty, even
 // one that is not scheme://host[:port] (S3 answers Origin: localhost:4566);
@@ -113,7 +114,7 @@ func (p *Policy) Preflight(origin, method string, requestHeaders []string) Prefl
 		res.Denied, res.DeniedHeader = DeniedHeader, scan.refused
 	default:
 		p.rules[scan.rules.first()].grantTo(&res.Grant, origin)
-		res.AllowHeaders = scan.allowHeaders(requestHeaders)
+		res.AllowHeaders = scan.allowHeaders(requestHeaders, &p.rendered)
 	}
 	return res
 }

@@ -369,10 +369,34 @@ func TestZeroAllocations(t *testing.T) {
 			t.Errorf("Actual(%q): %v allocations", origin, n)
 		}
 	}
-	// Browsers send "a,b"; the answer "a, b" is the one allocation.
+	// Browsers send "a,b": the answer "a, b" is rendered once and remembered.
 	browser := []string{"content-type,x-amz-date"}
-	if n := testing.AllocsPerRun(100, func() { p.Preflight("https://app.example.com", "PUT", browser) }); n != 1 {
-		t.Errorf("Preflight in a browser's form: %v allocations, want 1", n)
+	if n := testing.AllocsPerRun(100, func() { p.Preflight("https://app.example.com", "PUT", browser) }); n != 0 {
+		t.Errorf("Preflight in a browser's form: %v allocations", n)
+	}
+	other := []string{"content-type,X-Amz-Date"}
+	if n := testing.AllocsPerRun(100, func() { p.Preflight("https://app.example.com", "PUT", other) }); n != 1 {
+		t.Errorf("Preflight with upper case: %v allocations, want 1", n)
+	}
+}
+
+// TestRenderedLinesBounds: a policy remembers the first 16 lines of at most
+// 256 bytes, and answers every line right, remembered or not.
+func TestRenderedLinesBounds(t *testing.T) {
+	p := mustParse(t, `[{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["*"]}]`)
+	for i := range 20 {
+		line := fmt.Sprintf("a%d,b", i)
+		if got := p.Preflight("https://a.test", "GET", []string{line}).AllowHeaders; got != fmt.Sprintf("a%d, b", i) {
+			t.Fatalf("AllowHeaders for %q = %q", line, got)
+		}
+	}
+	long := strings.Repeat("x-long-name,", 30) + "x"
+	if got := p.Preflight("https://a.test", "GET", []string{long}).AllowHeaders; got != strings.ReplaceAll(long, ",", ", ") {
+		t.Errorf("AllowHeaders for a long line = %q", got)
+	}
+	seen := *p.rendered.m.Load()
+	if len(seen) != rememberedLines || seen["a0,b"] != "a0, b" || seen["a16,b"] != "" || seen[long] != "" {
+		t.Errorf("remembered %d lines: %q", len(seen), seen)
 	}
 }
 
@@ -428,6 +452,7 @@ func TestConcurrentUse(t *testing.T) {
 			for i := range 1000 {
 				origin := []string{"https://app.example.com", "https://cdn.example.com", "null"}[(g+i)%3]
 				p.Preflight(origin, "GET", []string{"Range, content-type"})
+				p.Preflight(origin, "PUT", []string{fmt.Sprintf("content-type,x-amz-h%d", i%40)})
 				p.Actual(origin, "PUT")
 				_ = p.Document()
 			}

@@ -41,7 +41,10 @@ type headerScan struct {
 	names   int     // non-empty names
 	length  int     // their bytes, trimmed
 	tooMany bool    // more than MaxRequestHeaderNames names
-	upper   bool    // some name has upper case
+	// How the names are joined, which decides how the answer is rendered:
+	// each is true while the request is one line of lower-case names joined
+	// by ", " (the answer as it is) or by "," (as browsers send it).
+	bySpace, byComma bool
 }
 
 // scan filters cands by the requested names in one pass that also counts
@@ -49,7 +52,7 @@ type headerScan struct {
 // in the form of the answer. It fills s in place: the struct is large enough
 // for copies to show.
 func (x *headerIndex) scan(s *headerScan, cands ruleSet, lines []string) {
-	*s = headerScan{rules: cands}
+	*s = headerScan{rules: cands, bySpace: len(lines) == 1, byComma: len(lines) == 1}
 	for _, line := range lines {
 		for start := 0; start <= len(line); {
 			// One element, up to the next comma, classifying its bytes on the way.
@@ -76,6 +79,8 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 		name = trimOWS(elem)
 		all, some = classes(name)
 	}
+	upper := some&classUpper != 0
+	s.noteJoin(elem, name, upper)
 	if name == "" {
 		return
 	}
@@ -84,8 +89,6 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 		return
 	}
 	s.length += len(name)
-	upper := some&classUpper != 0
-	s.upper = s.upper || upper
 	switch {
 	case s.rules.empty():
 		// refused already; counting on for the bound
@@ -97,6 +100,24 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 		if s.rules = s.rules.and(x.allowing(name, upper)); s.rules.empty() {
 			s.refused = name
 		}
+	}
+}
+
+// noteJoin follows how the names are joined: elem is an element as written,
+// name the same trimmed.
+func (s *headerScan) noteJoin(elem, name string, upper bool) {
+	switch {
+	case name == "" || upper:
+		s.bySpace, s.byComma = false, false
+	case s.names == 0 && elem != name:
+		s.bySpace, s.byComma = false, false
+	case s.names == 0:
+	case elem == name:
+		s.bySpace = false
+	case len(elem) == len(name)+1 && elem[0] == ' ':
+		s.byComma = false
+	default:
+		s.bySpace, s.byComma = false, false
 	}
 }
 
@@ -113,15 +134,17 @@ func classes(s string) (all, some uint8) {
 }
 
 // allowHeaders renders the names for Access-Control-Allow-Headers: lower
-// case, joined by ", " as S3 joins them. A line that is that already is
-// returned as it is; any other form (browsers send "a,b") costs one
-// allocation.
-func (s *headerScan) allowHeaders(lines []string) string {
+// case, joined by ", " as S3 joins them. A line in that form is returned as
+// it is, one joined by "," (as browsers send it) is rendered once and
+// remembered; any other form costs one allocation.
+func (s *headerScan) allowHeaders(lines []string, rendered *renderedLines) string {
 	switch {
 	case s.names == 0:
 		return ""
-	case len(lines) == 1 && !s.upper && inAnswerForm(lines[0]):
+	case s.bySpace:
 		return lines[0]
+	case s.byComma:
+		return rendered.spaced(lines[0])
 	}
 	var b strings.Builder
 	b.Grow(s.length + len(", ")*(s.names-1))
@@ -139,21 +162,6 @@ func (s *headerScan) allowHeaders(lines []string) string {
 		}
 	}
 	return b.String()
-}
-
-// inAnswerForm reports whether line is non-empty names joined by ", ", with
-// no other spaces or commas.
-func inAnswerForm(line string) bool {
-	for {
-		name, rest, more := strings.Cut(line, ", ")
-		if name == "" || strings.ContainsAny(name, ", \t") {
-			return false
-		}
-		if !more {
-			return true
-		}
-		line = rest
-	}
 }
 
 // elements yields the comma-separated elements of header lines, untrimmed
