@@ -63,7 +63,6 @@ func compile(doc *Document, warnings *ValidationError) *Policy {
 	for i := range p.doc.Rules {
 		p.compileRule(i, &p.doc.Rules[i])
 	}
-	p.headers.finish()
 	return p
 }
 

@@ -94,10 +94,8 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 		// refused already; counting on for the bound
 	case all&classToken == 0:
 		s.rules, s.refused = ruleSet{}, name
-	case s.rules.within(x.any):
-		// the rules left allow any name
 	default:
-		if s.rules = s.rules.and(x.allowing(name, upper)); s.rules.empty() {
+		if s.rules = x.allowing(s.rules, name, upper); s.rules.empty() {
 			s.refused = name
 		}
 	}
@@ -202,24 +200,40 @@ func trimOWS(s string) string {
 // headerIndex finds the rules that allow a request header name, whatever its
 // case.
 type headerIndex struct {
-	patternIndex           // lower-case names; exact only while compiling
-	names        nameTable // exact, built for look-ups by finish
+	patternIndex // lower-case names
 }
 
-// finish builds the table that requests are looked up in.
-func (x *headerIndex) finish() {
-	x.names = newNameTable(x.exact)
-	x.exact = nil
-}
-
-// allowing returns the rules that allow name, a token; upper says whether
-// it has upper-case letters.
-func (x *headerIndex) allowing(name string, upper bool) ruleSet {
-	set := x.any.or(x.names.get(name, upper))
-	for k := range x.patterns {
-		if w := &x.patterns[k]; w.mayMatchFold(name) && w.matchesFold(name) {
-			set = set.or(w.rules)
+// allowing returns the rules among cands that allow name, a token; upper
+// says whether it has upper-case letters. It stops once every candidate
+// allows the name: most names of a preflight are allowed by a pattern
+// ("x-amz-*"), and need no look-up among the exact names.
+func (x *headerIndex) allowing(cands ruleSet, name string, upper bool) ruleSet {
+	set := x.any
+	for k := 0; k < len(x.patterns) && !cands.within(set); k++ {
+		if x.patterns[k].matchesFold(name) {
+			set = set.or(x.patterns[k].rules)
 		}
 	}
-	return set
+	if !cands.within(set) {
+		set = set.or(x.exactly(name, upper))
+	}
+	return cands.and(set)
+}
+
+// exactly looks name up among the exact names. A name with upper case is
+// lowered on the stack first (a map look-up by string(bytes) copies nothing),
+// so it costs no allocation up to 128 bytes; a longer one, which no browser
+// sends, costs one.
+func (x *headerIndex) exactly(name string, upper bool) ruleSet {
+	if !upper {
+		return x.exact[name]
+	}
+	var buf [128]byte
+	if len(name) > len(buf) {
+		return x.exact[lowerASCII(name)]
+	}
+	for i := 0; i < len(name); i++ {
+		buf[i] = lower(name[i])
+	}
+	return x.exact[string(buf[:len(name)])]
 }

@@ -66,14 +66,8 @@ func (x *originIndex) match(origin string) ruleSet {
 	}
 	set = set.or(x.exact[origin])
 	for k := range x.patterns {
-		w := &x.patterns[k]
-		// The first checks of matches, written out because they are too
-		// large to inline: most patterns stop here, without a call.
-		if len(origin) <= w.fixed || len(w.suffix) >= 8 && load8(origin[len(origin)-len(w.suffix):]) != w.head {
-			continue
-		}
-		if w.matches(origin) {
-			set = set.or(w.rules)
+		if x.patterns[k].matches(origin) {
+			set = set.or(x.patterns[k].rules)
 		}
 	}
 	return set
