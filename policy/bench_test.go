@@ -8,7 +8,7 @@ import (
 
 // benchPolicies are a one-rule policy and a ten-rule one with 50 origins and
 // patterns in all (four exact origins and one pattern a rule).
-func benchPolicies(b *testing.B) (one, ten *Policy) {
+func benchPolicies(b *testing.B) (one, ten, sdk *Policy) {
 	one = mustParse(b, `[{"AllowedOrigins": ["https://app.example.com"], "AllowedMethods": ["GET", "PUT"],
 		"AllowedHeaders": ["content-type", "x-amz-*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}]`)
 	methods := []string{`"GET"`, `"GET", "HEAD"`, `"PUT", "POST"`, `"GET", "PUT", "DELETE"`}
@@ -24,14 +24,20 @@ func benchPolicies(b *testing.B) (one, ten *Policy) {
 			i, strings.Join(origins, ", "), methods[i%len(methods)], i))
 	}
 	ten = mustParse(b, "["+strings.Join(rules, ",")+"]")
-	return one, ten
+	sdk = mustParse(b, `[{"AllowedOrigins": ["https://app.example.com"], "AllowedMethods": ["GET", "PUT", "POST"],
+		"AllowedHeaders": ["authorization", "content-type", "x-amz-*", "amz-sdk-*"], "ExposeHeaders": ["ETag"]}]`)
+	return one, ten, sdk
 }
 
 var (
 	browserHeaders = []string{"content-type,x-amz-date"}
-	hugeHeaders    = []string{strings.Repeat("x-amz-date,", (1<<20)/len("x-amz-date,"))}
-	manyNames      = []string{strings.Repeat("a,", 9999) + "a"}
-	hugeOrigin     = "https://" + strings.Repeat("a", 64<<10) + ".example.com"
+	// sdkHeaders is what a browser asks for before an AWS SDK for JavaScript
+	// v3 upload: ten names, lower case and sorted, as browsers send them.
+	sdkHeaders = []string{"amz-sdk-invocation-id,amz-sdk-request,authorization,content-type,x-amz-checksum-crc32," +
+		"x-amz-content-sha256,x-amz-date,x-amz-sdk-checksum-algorithm,x-amz-security-token,x-amz-user-agent"}
+	hugeHeaders = []string{strings.Repeat("x-amz-date,", (1<<20)/len("x-amz-date,"))}
+	manyNames   = []string{strings.Repeat("a,", 9999) + "a"}
+	hugeOrigin  = "https://" + strings.Repeat("a", 64<<10) + ".example.com"
 )
 
 type benchRequest struct {
@@ -44,9 +50,10 @@ type benchRequest struct {
 }
 
 func benchRequests(b *testing.B) []benchRequest {
-	one, ten := benchPolicies(b)
+	one, ten, sdk := benchPolicies(b)
 	return []benchRequest{
 		{"1-rule/allowed", one, "https://app.example.com", "PUT", browserHeaders, true},
+		{"sdk/allowed-10-names", sdk, "https://app.example.com", "PUT", sdkHeaders, true},
 		{"1-rule/refused-origin", one, "https://evil.example.com", "PUT", browserHeaders, false},
 		{"10-rules/allowed-first-rule", ten, "https://site0-2.example.com", "PUT", browserHeaders, true},
 		{"10-rules/allowed-last-rule", ten, "https://site9-3.example.com", "PUT", browserHeaders, true},

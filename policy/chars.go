@@ -28,7 +28,9 @@ var charClass = func() (t [256]uint8) {
 	for _, c := range "+-." {
 		t[c] |= classScheme
 	}
-	for _, c := range "-." {
+	// Browsers send "_" in host names (http://my_host.internal:8080) and S3
+	// matches them.
+	for _, c := range "-._" {
 		t[c] |= classHost
 	}
 	for _, c := range "abcdef:." {

@@ -16,6 +16,9 @@ type Policy struct {
 	// every rule at once.
 	methods [len(supportedMethods)]ruleSet
 	headers headerIndex
+	// warnings are the document's problems that S3 accepts; nil when none.
+	warnings *ValidationError
+	rendered renderedLines
 }
 
 // compiledRule is what a matching rule contributes to an answer.
@@ -24,22 +27,52 @@ type compiledRule struct {
 	grant     Grant // every value the rule decides, rendered once
 }
 
-// Compile validates doc and compiles it. The Policy keeps a copy of doc.
+// Compile validates doc by S3's rules and compiles it. It fails only on
+// errors, what S3's PutBucketCors refuses; the *ValidationError lists them.
+// An entry with a warning stays in the policy and is matched as written, which
+// for an origin with a path or without a scheme means never by a browser;
+// Warnings lists them. This is how documents read at run time are judged:
+// what S3 would serve is served. The Policy keeps a copy of doc.
 func Compile(name string, doc *Document) (*Policy, error) {
-	if err := doc.Validate(name); err != nil {
-		return nil, err
+	problems := Validate(name, doc)
+	if errs := problems.Errors(); errs != nil {
+		return nil, errs
 	}
+	return compile(doc, problems.Warnings()), nil
+}
+
+// CompileStrict is Compile for a document that a person is at hand to fix,
+// such as one written in a Caddyfile: a warning is an error too, and the
+// *ValidationError lists errors and warnings.
+func CompileStrict(name string, doc *Document) (*Policy, error) {
+	if problems := Validate(name, doc); problems != nil {
+		return nil, problems
+	}
+	return compile(doc, nil), nil
+}
+
+// compile builds the policy of a document without errors.
+func compile(doc *Document, warnings *ValidationError) *Policy {
 	p := &Policy{
-		doc:     *copyDocument(doc),
-		rules:   make([]compiledRule, len(doc.Rules)),
-		origins: originIndex{patternIndex{exact: make(map[string]ruleSet)}},
-		headers: headerIndex{patternIndex: patternIndex{exact: make(map[string]ruleSet)}},
+		doc:      *copyDocument(doc),
+		rules:    make([]compiledRule, len(doc.Rules)),
+		origins:  originIndex{patternIndex{exact: make(map[string]ruleSet)}},
+		headers:  headerIndex{patternIndex: patternIndex{exact: make(map[string]ruleSet)}},
+		warnings: warnings,
 	}
 	for i := range p.doc.Rules {
 		p.compileRule(i, &p.doc.Rules[i])
 	}
-	p.headers.finish()
-	return p, nil
+	return p
+}
+
+// Warnings returns the problems of the policy's document that S3 accepts,
+// each with Warning set, or nil when there are none.
+func (p *Policy) Warnings() *ValidationError {
+	if p.warnings == nil {
+		return nil
+	}
+	return &ValidationError{Name: p.warnings.Name, Problems: slices.Clone(p.warnings.Problems)}
 }
 
 func (p *Policy) compileRule(i int, r *Rule) {

@@ -69,6 +69,15 @@ func Parse(name string, data []byte) (*Policy, error) {
 	return Compile(name, doc)
 }
 
+// ParseStrict is Decode followed by CompileStrict.
+func ParseStrict(name string, data []byte) (*Policy, error) {
+	doc, err := Decode(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return CompileStrict(name, doc)
+}
+
 // Read is ReadDocument followed by Compile.
 func Read(name string, r io.Reader) (*Policy, error) {
 	doc, err := ReadDocument(name, r)
@@ -76,4 +85,13 @@ func Read(name string, r io.Reader) (*Policy, error) {
 		return nil, err
 	}
 	return Compile(name, doc)
+}
+
+// ReadStrict is ReadDocument followed by CompileStrict.
+func ReadStrict(name string, r io.Reader) (*Policy, error) {
+	doc, err := ReadDocument(name, r)
+	if err != nil {
+		return nil, err
+	}
+	return CompileStrict(name, doc)
 }

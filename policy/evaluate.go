@@ -9,7 +9,8 @@ type Denial uint8
 const (
 	// NotDenied: a rule matched.
 	NotDenied Denial = iota
-	// DeniedOrigin: no rule allows the origin, or the origin is malformed.
+	// DeniedOrigin: no rule allows the origin, or the Origin is empty or
+	// longer than 4 KiB.
 	DeniedOrigin
 	// DeniedMethod: rules allow the origin, but none of them the method.
 	DeniedMethod
@@ -64,8 +65,8 @@ type Grant struct {
 // PreflightResult is the answer to a preflight.
 type PreflightResult struct {
 	Grant
-	// AllowHeaders is the requested header names, lower case and
-	// comma-separated, when allowed and some were requested.
+	// AllowHeaders is the requested header names, lower case and joined by
+	// ", " as S3 joins them, when allowed and some were requested.
 	AllowHeaders string
 	// DeniedHeader is the first requested name no rule allowed, on DeniedHeader.
 	DeniedHeader string
@@ -74,9 +75,14 @@ type PreflightResult struct {
 // Preflight evaluates a CORS preflight: origin is the Origin header, method the
 // Access-Control-Request-Method ("" when absent, which no rule allows), and
 // requestHeaders every line of Access-Control-Request-Headers (nil when
-// absent). It does not allocate when requestHeaders is at most one line that
-// is already lower case, comma-separated and free of empty elements (as
-// browsers send it).
+// absent). It does not allocate when requestHeaders is one line of lower-case
+// names joined by "," (as browsers send it) that the policy has answered
+// before, or by ", " (the answer's own form); other forms cost one
+// allocation.
+//
+// A rule that allows "*" matches any Origin value that is not empty, even
+// one that is not scheme://host[:port] (S3 answers Origin: localhost:4566);
+// exact origins and patterns match only an origin as browsers serialise it.
 //
 // A request past the bounds on requestHeaders is refused with
 // DeniedTooManyHeaders, whatever else it carries, at a cost that does not grow
@@ -108,7 +114,7 @@ func (p *Policy) Preflight(origin, method string, requestHeaders []string) Prefl
 		res.Denied, res.DeniedHeader = DeniedHeader, scan.refused
 	default:
 		p.rules[scan.rules.first()].grantTo(&res.Grant, origin)
-		res.AllowHeaders = scan.allowHeaders(requestHeaders)
+		res.AllowHeaders = scan.allowHeaders(requestHeaders, &p.rendered)
 	}
 	return res
 }
@@ -129,7 +135,7 @@ func (p *Policy) Actual(origin, method string) Grant {
 // candidates returns the rules that allow both origin and method, or why
 // there are none.
 func (p *Policy) candidates(origin, method string) (ruleSet, Denial) {
-	if origin != "null" && !wellFormedOrigin(origin) {
+	if origin == "" || len(origin) > maxOriginLength {
 		return ruleSet{}, DeniedOrigin
 	}
 	byOrigin := p.origins.match(origin)

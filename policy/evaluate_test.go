@@ -54,7 +54,7 @@ func TestPreflight(t *testing.T) {
 		want    PreflightResult
 	}{
 		{"a rule matches: grant values", "https://app.example.com", "PUT", []string{"content-type,x-amz-date"},
-			PreflightResult{Grant: with(appGrant, "https://app.example.com"), AllowHeaders: "content-type,x-amz-date"}},
+			PreflightResult{Grant: with(appGrant, "https://app.example.com"), AllowHeaders: "content-type, x-amz-date"}},
 		{"no request headers", "https://app.example.com", "PUT", nil,
 			PreflightResult{Grant: with(appGrant, "https://app.example.com")}},
 		{"first matching rule wins over a later one", "https://app.example.com", "GET", nil,
@@ -74,11 +74,11 @@ func TestPreflight(t *testing.T) {
 		{"the * rule allows no headers", "https://other.test", "GET", []string{"x-custom"},
 			PreflightResult{Grant: Grant{Denied: DeniedHeader}, DeniedHeader: "x-custom"}},
 		{"header names case-insensitive, answered lower case", "https://app.example.com", "PUT", []string{"Content-Type, X-Amz-Date"},
-			PreflightResult{Grant: with(appGrant, "https://app.example.com"), AllowHeaders: "content-type,x-amz-date"}},
+			PreflightResult{Grant: with(appGrant, "https://app.example.com"), AllowHeaders: "content-type, x-amz-date"}},
 		{"header pattern needs one or more characters", "https://app.example.com", "PUT", []string{"x-amz-"},
 			PreflightResult{Grant: Grant{Denied: DeniedHeader}, DeniedHeader: "x-amz-"}},
 		{"several lines, spaces, tabs and empty elements", "https://app.example.com", "PUT", []string{" content-type ,,", "\tX-AMZ-DATE", ""},
-			PreflightResult{Grant: with(appGrant, "https://app.example.com"), AllowHeaders: "content-type,x-amz-date"}},
+			PreflightResult{Grant: with(appGrant, "https://app.example.com"), AllowHeaders: "content-type, x-amz-date"}},
 		{"only empty elements", "https://app.example.com", "PUT", []string{" , ", ""},
 			PreflightResult{Grant: with(appGrant, "https://app.example.com")}},
 		{"refused name reported as written", "https://app.example.com", "PUT", []string{"content-type, X-Evil "},
@@ -132,7 +132,7 @@ func TestOriginMatching(t *testing.T) {
 		{"https://allowed.example.com", "https://evil.com?.allowed.example.com", false},
 		{"https://*.allowed.example.com", "https://evil.com?.allowed.example.com", false},
 		{"https://*.allowed.example.com", "https://evil.com/.allowed.example.com", false},
-		{"*", "https://evil.com?.allowed.example.com", false},
+		{"*", "https://evil.com?.allowed.example.com", true},
 		{"https://allowed.example.com", "https://allowed.example.com", true},
 		{"https://allowed.example.com", "https://allowed.example.com.", false},
 		{"https://allowed.example.com", "https://Allowed.example.com", false},
@@ -153,13 +153,30 @@ func TestOriginMatching(t *testing.T) {
 		{"http://[::*]", "http://[::1]evil", false},
 		{"*", "https://anything.test", true},
 		{"*", "null", true},
-		{"*", "https://evil.com?x", false},
-		{"*", "HTTPS://A.TEST", false},
+		{"*", "https://evil.com?x", true},
+		{"*", "HTTPS://A.TEST", true},
+		{"*", "localhost:4566", true},
+		{"*", "https://a.test\x00", true},
 		{"*", "", false},
+		{"*", "https://" + strings.Repeat("a", maxOriginLength-len("https://")), true},
+		{"*", "https://" + strings.Repeat("a", maxOriginLength-len("https://")+1), false},
 		{"*", "https://" + strings.Repeat("a", 64<<10), false},
 		{"https://*", "https://" + strings.Repeat("a", 64<<10), false},
 		{"https://*example.com", "https://evilexample.com", true}, // as written: no label boundary
 		{"https://example.com.", "https://example.com.", true},
+		{"http://my_host.internal:8080", "http://my_host.internal:8080", true},
+		{"http://*.internal:8080", "http://my_host.internal:8080", true},
+		{"https://*_b.test", "https://a_b.test", true},
+		{"http://my_host.internal:8080", "http://my-host.internal:8080", false},
+		// Entries S3 accepts but no browser origin equals (warnings) match
+		// only what they say, and only origins a browser would send.
+		{"http://test.origin.com/", "http://test.origin.com/", false},
+		{"http://test.origin.com/", "http://test.origin.com", false},
+		{"null", "null", false},
+		{"localhost:4566", "localhost:4566", false},
+		{"*.example.com", "https://a.example.com", true},
+		{"https://a.example/*", "https://a.example/x", false},
+		{"https://\u212a.example", "https://k.example", false},
 	}
 	for _, tt := range tests {
 		p := mustParse(t, `[{"AllowedOrigins": ["`+tt.allowed+`"], "AllowedMethods": ["GET"]}]`)
@@ -224,8 +241,8 @@ func TestDeniedHeaderAcrossRules(t *testing.T) {
 		headers string
 		want    PreflightResult
 	}{
-		{"a,b", PreflightResult{Grant: with(Grant{Allowed: true, RuleIndex: 1, AllowMethods: "GET"}, "*"), AllowHeaders: "a,b"}},
-		{"a,c", PreflightResult{Grant: with(Grant{Allowed: true, RuleIndex: 2, AllowMethods: "GET"}, "*"), AllowHeaders: "a,c"}},
+		{"a,b", PreflightResult{Grant: with(Grant{Allowed: true, RuleIndex: 1, AllowMethods: "GET"}, "*"), AllowHeaders: "a, b"}},
+		{"a,c", PreflightResult{Grant: with(Grant{Allowed: true, RuleIndex: 2, AllowMethods: "GET"}, "*"), AllowHeaders: "a, c"}},
 		{"b,c", PreflightResult{Grant: Grant{Denied: DeniedHeader}, DeniedHeader: "c"}},
 		{"d,a", PreflightResult{Grant: Grant{Denied: DeniedHeader}, DeniedHeader: "d"}},
 	}
@@ -275,18 +292,24 @@ func TestRequestHeaderBounds(t *testing.T) {
 	}
 }
 
-func TestAllowHeadersReusesCanonicalLine(t *testing.T) {
+// TestAllowHeadersForm: the names are answered lower case and joined by ", ",
+// as S3 answers them; a line already in that form is answered as it is.
+func TestAllowHeadersForm(t *testing.T) {
 	p := mustParse(t, uploads)
-	line := "content-type,x-amz-date"
+	line := "content-type, x-amz-date"
 	got := p.Preflight("https://app.example.com", "PUT", []string{line})
 	if got.AllowHeaders != line || unsafe.StringData(got.AllowHeaders) != unsafe.StringData(line) {
 		t.Errorf("AllowHeaders = %q, not the request's own line", got.AllowHeaders)
 	}
-	for _, lines := range [][]string{{"content-type, x-amz-date"}, {"content-type,X-Amz-Date"}, {"content-type,x-amz-date,"}, {"content-type", "x-amz-date"}} {
+	for _, lines := range [][]string{{"content-type,x-amz-date"}, {"content-type,X-Amz-Date"}, {"content-type,x-amz-date,"},
+		{"content-type", "x-amz-date"}, {"content-type,  x-amz-date"}, {"content-type , x-amz-date"}, {"content-type, x-amz-date, "}} {
 		got := p.Preflight("https://app.example.com", "PUT", lines)
 		if got.AllowHeaders != line {
 			t.Errorf("AllowHeaders for %q = %q, want %q", lines, got.AllowHeaders, line)
 		}
+	}
+	if got := p.Preflight("https://app.example.com", "GET", []string{"Range"}); got.AllowHeaders != "range" {
+		t.Errorf("AllowHeaders for one upper-case name = %q", got.AllowHeaders)
 	}
 }
 
@@ -303,7 +326,9 @@ func TestActual(t *testing.T) {
 		{"https://other.test", "PUT", Grant{Denied: DeniedMethod}},
 		{"https://app.example.com", "OPTIONS", Grant{Denied: DeniedMethod}},
 		{"https://app.example.com", "put", Grant{Denied: DeniedMethod}},
-		{"https://evil.com?.app.example.com", "GET", Grant{Denied: DeniedOrigin}},
+		{"https://evil.com?.app.example.com", "GET", publicGrant},
+		{"https://evil.com?.app.example.com", "PUT", Grant{Denied: DeniedMethod}},
+		{"", "GET", Grant{Denied: DeniedOrigin}},
 	}
 	for _, tt := range tests {
 		if got := p.Actual(tt.origin, tt.method); got != tt.want {
@@ -318,7 +343,7 @@ func TestActual(t *testing.T) {
 
 func TestZeroAllocations(t *testing.T) {
 	p := mustParse(t, uploads)
-	canonical := []string{"content-type,x-amz-date"}
+	canonical := []string{"content-type, x-amz-date"}
 	huge := []string{strings.Repeat("a,", 1<<19)}
 	preflights := []struct {
 		name           string
@@ -343,6 +368,35 @@ func TestZeroAllocations(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { p.Actual(origin, "GET") }); n != 0 {
 			t.Errorf("Actual(%q): %v allocations", origin, n)
 		}
+	}
+	// Browsers send "a,b": the answer "a, b" is rendered once and remembered.
+	browser := []string{"content-type,x-amz-date"}
+	if n := testing.AllocsPerRun(100, func() { p.Preflight("https://app.example.com", "PUT", browser) }); n != 0 {
+		t.Errorf("Preflight in a browser's form: %v allocations", n)
+	}
+	other := []string{"content-type,X-Amz-Date"}
+	if n := testing.AllocsPerRun(100, func() { p.Preflight("https://app.example.com", "PUT", other) }); n != 1 {
+		t.Errorf("Preflight with upper case: %v allocations, want 1", n)
+	}
+}
+
+// TestRenderedLinesBounds: a policy remembers the first 16 lines of at most
+// 256 bytes, and answers every line right, remembered or not.
+func TestRenderedLinesBounds(t *testing.T) {
+	p := mustParse(t, `[{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["*"]}]`)
+	for i := range 20 {
+		line := fmt.Sprintf("a%d,b", i)
+		if got := p.Preflight("https://a.test", "GET", []string{line}).AllowHeaders; got != fmt.Sprintf("a%d, b", i) {
+			t.Fatalf("AllowHeaders for %q = %q", line, got)
+		}
+	}
+	long := strings.Repeat("x-long-name,", 30) + "x"
+	if got := p.Preflight("https://a.test", "GET", []string{long}).AllowHeaders; got != strings.ReplaceAll(long, ",", ", ") {
+		t.Errorf("AllowHeaders for a long line = %q", got)
+	}
+	seen := *p.rendered.m.Load()
+	if len(seen) != rememberedLines || seen["a0,b"] != "a0, b" || seen["a16,b"] != "" || seen[long] != "" {
+		t.Errorf("remembered %d lines: %q", len(seen), seen)
 	}
 }
 
@@ -398,6 +452,7 @@ func TestConcurrentUse(t *testing.T) {
 			for i := range 1000 {
 				origin := []string{"https://app.example.com", "https://cdn.example.com", "null"}[(g+i)%3]
 				p.Preflight(origin, "GET", []string{"Range, content-type"})
+				p.Preflight(origin, "PUT", []string{fmt.Sprintf("content-type,x-amz-h%d", i%40)})
 				p.Actual(origin, "PUT")
 				_ = p.Document()
 			}

@@ -36,12 +36,15 @@ func tooManyNames(lines []string) bool {
 
 // headerScan is what a pass over Access-Control-Request-Headers learns.
 type headerScan struct {
-	rules     ruleSet // the candidates that allow every name
-	refused   string  // the name that removed the last candidate
-	names     int     // non-empty names
-	length    int     // their bytes, trimmed
-	tooMany   bool    // more than MaxRequestHeaderNames names
-	canonical bool    // one line, lower case, no spaces or empty elements: the Allow-Headers value as it is
+	rules   ruleSet // the candidates that allow every name
+	refused string  // the name that removed the last candidate
+	names   int     // non-empty names
+	length  int     // their bytes, trimmed
+	tooMany bool    // more than MaxRequestHeaderNames names
+	// How the names are joined, which decides how the answer is rendered:
+	// each is true while the request is one line of lower-case names joined
+	// by ", " (the answer as it is) or by "," (as browsers send it).
+	bySpace, byComma bool
 }
 
 // scan filters cands by the requested names in one pass that also counts
@@ -49,7 +52,7 @@ type headerScan struct {
 // in the form of the answer. It fills s in place: the struct is large enough
 // for copies to show.
 func (x *headerIndex) scan(s *headerScan, cands ruleSet, lines []string) {
-	*s = headerScan{rules: cands, canonical: len(lines) == 1}
+	*s = headerScan{rules: cands, bySpace: len(lines) == 1, byComma: len(lines) == 1}
 	for _, line := range lines {
 		for start := 0; start <= len(line); {
 			// One element, up to the next comma, classifying its bytes on the way.
@@ -75,10 +78,10 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 	if some&classOWS != 0 {
 		name = trimOWS(elem)
 		all, some = classes(name)
-		s.canonical = false
 	}
+	upper := some&classUpper != 0
+	s.noteJoin(elem, name, upper)
 	if name == "" {
-		s.canonical = false
 		return
 	}
 	if s.names++; s.names > MaxRequestHeaderNames {
@@ -86,19 +89,33 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 		return
 	}
 	s.length += len(name)
-	upper := some&classUpper != 0
-	s.canonical = s.canonical && !upper
 	switch {
 	case s.rules.empty():
 		// refused already; counting on for the bound
 	case all&classToken == 0:
 		s.rules, s.refused = ruleSet{}, name
-	case s.rules.within(x.any):
-		// the rules left allow any name
 	default:
-		if s.rules = s.rules.and(x.allowing(name, upper)); s.rules.empty() {
+		if s.rules = x.allowing(s.rules, name, upper); s.rules.empty() {
 			s.refused = name
 		}
+	}
+}
+
+// noteJoin follows how the names are joined: elem is an element as written,
+// name the same trimmed.
+func (s *headerScan) noteJoin(elem, name string, upper bool) {
+	switch {
+	case name == "" || upper:
+		s.bySpace, s.byComma = false, false
+	case s.names == 0 && elem != name:
+		s.bySpace, s.byComma = false, false
+	case s.names == 0:
+	case elem == name:
+		s.bySpace = false
+	case len(elem) == len(name)+1 && elem[0] == ' ':
+		s.byComma = false
+	default:
+		s.bySpace, s.byComma = false, false
 	}
 }
 
@@ -115,17 +132,20 @@ func classes(s string) (all, some uint8) {
 }
 
 // allowHeaders renders the names for Access-Control-Allow-Headers: lower
-// case, joined by commas. A line that is that already is returned as it is,
-// which is what browsers send; any other form costs one allocation.
-func (s *headerScan) allowHeaders(lines []string) string {
+// case, joined by ", " as S3 joins them. A line in that form is returned as
+// it is, one joined by "," (as browsers send it) is rendered once and
+// remembered; any other form costs one allocation.
+func (s *headerScan) allowHeaders(lines []string, rendered *renderedLines) string {
 	switch {
 	case s.names == 0:
 		return ""
-	case s.canonical:
+	case s.bySpace:
 		return lines[0]
+	case s.byComma:
+		return rendered.spaced(lines[0])
 	}
 	var b strings.Builder
-	b.Grow(s.length + s.names - 1)
+	b.Grow(s.length + len(", ")*(s.names-1))
 	elems := elements{lines: lines}
 	for raw, ok := elems.next(); ok; raw, ok = elems.next() {
 		name := trimOWS(raw)
@@ -133,7 +153,7 @@ func (s *headerScan) allowHeaders(lines []string) string {
 			continue
 		}
 		if b.Len() > 0 {
-			b.WriteByte(',')
+			b.WriteString(", ")
 		}
 		for i := 0; i < len(name); i++ {
 			b.WriteByte(lower(name[i]))
@@ -180,24 +200,40 @@ func trimOWS(s string) string {
 // headerIndex finds the rules that allow a request header name, whatever its
 // case.
 type headerIndex struct {
-	patternIndex           // lower-case names; exact only while compiling
-	names        nameTable // exact, built for look-ups by finish
+	patternIndex // lower-case names
 }
 
-// finish builds the table that requests are looked up in.
-func (x *headerIndex) finish() {
-	x.names = newNameTable(x.exact)
-	x.exact = nil
-}
-
-// allowing returns the rules that allow name, a token; upper says whether
-// it has upper-case letters.
-func (x *headerIndex) allowing(name string, upper bool) ruleSet {
-	set := x.any.or(x.names.get(name, upper))
-	for k := range x.patterns {
-		if w := &x.patterns[k]; w.mayMatchFold(name) && w.matchesFold(name) {
-			set = set.or(w.rules)
+// allowing returns the rules among cands that allow name, a token; upper
+// says whether it has upper-case letters. It stops once every candidate
+// allows the name: most names of a preflight are allowed by a pattern
+// ("x-amz-*"), and need no look-up among the exact names.
+func (x *headerIndex) allowing(cands ruleSet, name string, upper bool) ruleSet {
+	set := x.any
+	for k := 0; k < len(x.patterns) && !cands.within(set); k++ {
+		if x.patterns[k].matchesFold(name) {
+			set = set.or(x.patterns[k].rules)
 		}
 	}
-	return set
+	if !cands.within(set) {
+		set = set.or(x.exactly(name, upper))
+	}
+	return cands.and(set)
+}
+
+// exactly looks name up among the exact names. A name with upper case is
+// lowered on the stack first (a map look-up by string(bytes) copies nothing),
+// so it costs no allocation up to 128 bytes; a longer one, which no browser
+// sends, costs one.
+func (x *headerIndex) exactly(name string, upper bool) ruleSet {
+	if !upper {
+		return x.exact[name]
+	}
+	var buf [128]byte
+	if len(name) > len(buf) {
+		return x.exact[lowerASCII(name)]
+	}
+	for i := 0; i < len(name); i++ {
+		buf[i] = lower(name[i])
+	}
+	return x.exact[string(buf[:len(name)])]
 }

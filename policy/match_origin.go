@@ -7,10 +7,10 @@ import "strings"
 const maxOriginLength = 4096
 
 // wellFormedOrigin reports whether o is an origin as a browser serialises it:
-// a lower-case scheme, "://", a lower-case host name or bracketed IPv6
-// literal, and an optional port. Anything else (a path, a query, user info,
-// upper case, spaces, control bytes) is what no browser sends, and it matches
-// no rule, not even "*". It reads each byte once and does not allocate.
+// a lower-case scheme, "://", a lower-case host name (underscores included)
+// or bracketed IPv6 literal, and an optional port. Anything else (a path, a
+// query, user info, upper case, spaces, control bytes, "null") matches only
+// "*". It reads each byte once and does not allocate.
 func wellFormedOrigin(o string) bool {
 	if len(o) == 0 || len(o) > maxOriginLength || o[0] < 'a' || o[0] > 'z' {
 		return false
@@ -56,23 +56,18 @@ type originIndex struct {
 	patternIndex // lower-case origins
 }
 
-// match returns the rules that allow origin, which must be well formed or
-// "null"; "null" is allowed only by "*".
+// match returns the rules that allow origin, a value that is not empty: "*"
+// allows any, exact origins and patterns only one that is well formed, and
+// as written: "https://a.example/" (a warning) matches nothing.
 func (x *originIndex) match(origin string) ruleSet {
 	set := x.any
-	if origin == "null" {
+	if !wellFormedOrigin(origin) {
 		return set
 	}
 	set = set.or(x.exact[origin])
 	for k := range x.patterns {
-		w := &x.patterns[k]
-		// The first checks of matches, written out because they are too
-		// large to inline: most patterns stop here, without a call.
-		if len(origin) <= w.fixed || len(w.suffix) >= 8 && load8(origin[len(origin)-len(w.suffix):]) != w.head {
-			continue
-		}
-		if w.matches(origin) {
-			set = set.or(w.rules)
+		if x.patterns[k].matches(origin) {
+			set = set.or(x.patterns[k].rules)
 		}
 	}
 	return set

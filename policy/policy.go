@@ -3,10 +3,13 @@
 //
 // A policy arrives as a document in one of four dialects (R2's dashboard JSON,
 // the AWS CLI's JSON, wrangler's JSON, or S3's XML); [Decode] tells them apart
-// by shape. [Compile] validates a [Document] and turns it into a [Policy], an
-// immutable form built for the request path: [Policy.Preflight] and
-// [Policy.Actual] evaluate a request by S3's rules (the first matching rule
-// wins) without allocating.
+// by shape. [Validate] lists a document's errors (what S3's PutBucketCors
+// refuses) and warnings (what S3 accepts but no browser can match).
+// [Compile] turns a [Document] without errors into a [Policy], keeping its
+// warnings, as S3 would; [CompileStrict] refuses warnings too, for documents
+// that a person is at hand to fix. A Policy is an immutable form built for
+// the request path: [Policy.Preflight] and [Policy.Actual] evaluate a request
+// by S3's rules (the first matching rule wins) without allocating.
 //
 // The package does not import Caddy; the HTTP handler lives in caddymodule.
 package policy

@@ -95,18 +95,53 @@ func quoteValue(v string) string {
 	return strconv.Quote(v[:most]) + fmt.Sprintf("... (%d bytes)", len(v))
 }
 
-// Validate checks the document against S3's rules and returns nil or a
-// *ValidationError that lists every problem found.
-func (d *Document) Validate(name string) error {
-	if d == nil {
+// Validate checks doc by S3's rules and returns every problem found, in
+// document order, or nil when there is none. A problem that S3's
+// PutBucketCors would refuse is an error; one that S3 accepts but that is
+// likely a mistake (an origin no browser sends, a MaxAgeSeconds that browsers
+// cap) has Warning set.
+func Validate(name string, doc *Document) *ValidationError {
+	if doc == nil {
 		return &ValidationError{Name: name, Problems: []Problem{{Reason: "no document", Fix: "write a list of CORS rules"}}}
 	}
-	v := validator{naming: d.Dialect.naming()}
-	v.document(d)
+	v := validator{naming: doc.Dialect.naming()}
+	v.document(doc)
 	if len(v.problems) > 0 {
 		return &ValidationError{Name: name, Problems: v.problems}
 	}
 	return nil
+}
+
+// Validate checks the document strictly, as CompileStrict does: it returns
+// nil, or a *ValidationError that lists every error and warning.
+func (d *Document) Validate(name string) error {
+	if err := Validate(name, d); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Errors returns the problems that are not warnings, nil when there are
+// none.
+func (e *ValidationError) Errors() *ValidationError { return e.filter(false) }
+
+// Warnings returns the problems that are warnings, nil when there are none.
+func (e *ValidationError) Warnings() *ValidationError { return e.filter(true) }
+
+func (e *ValidationError) filter(warning bool) *ValidationError {
+	if e == nil {
+		return nil
+	}
+	var kept []Problem
+	for _, p := range e.Problems {
+		if p.Warning == warning {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return &ValidationError{Name: e.Name, Problems: kept}
 }
 
 // validator collects the problems of one document.
@@ -118,8 +153,15 @@ type validator struct {
 	id   string
 }
 
+// add records an error, a problem that S3 refuses.
 func (v *validator) add(field, value, reason, fix string) {
 	v.problems = append(v.problems, Problem{Rule: v.rule, RuleID: v.id, Field: field, Value: value, Reason: reason, Fix: fix})
+}
+
+// warn records a warning, a problem that S3 accepts.
+func (v *validator) warn(field, value, reason, fix string) {
+	v.add(field, value, reason, fix)
+	v.problems[len(v.problems)-1].Warning = true
 }
 
 func (v *validator) document(d *Document) {
@@ -143,54 +185,85 @@ func (v *validator) ruleFields(r *Rule) {
 		v.add(names[fieldOrigins], "", "a rule allows at least one origin",
 			`add one, such as "https://example.com", or "*" for any`)
 	}
-	v.each(names[fieldOrigins], r.AllowedOrigins, checkOrigin)
+	v.each(names[fieldOrigins], r.AllowedOrigins, checkOrigin, hasTwoStars)
 	if len(r.AllowedMethods) == 0 {
 		v.add(names[fieldMethods], "", "a rule allows at least one method", "add some of "+methodList)
 	}
-	v.each(names[fieldMethods], r.AllowedMethods, checkMethod)
-	v.each(names[fieldHeaders], r.AllowedHeaders, checkAllowedHeader)
-	v.each(names[fieldExpose], r.ExposeHeaders, checkExposeHeader)
+	v.each(names[fieldMethods], r.AllowedMethods, checkMethod, always)
+	v.each(names[fieldHeaders], r.AllowedHeaders, checkAllowedHeader, hasTwoStars)
+	v.each(names[fieldExpose], r.ExposeHeaders, checkExposeHeader, never)
 	if r.MaxAgeSeconds != nil {
 		v.maxAge(names[fieldMaxAge], *r.MaxAgeSeconds)
 	}
 }
 
-// each checks every element of a list, naming it by its 1-based index.
-func (v *validator) each(field string, values []string, check func(string) (reason, fix string)) {
+// each checks every element of a list, naming it by its 1-based index. check
+// says what is wrong with a value. The problem is an error when S3 refuses
+// the value (refused says so, or its XML cannot carry the value), else a
+// warning.
+func (v *validator) each(field string, values []string, check func(string) (reason, fix string), refused func(string) bool) {
 	for i, value := range values {
-		if reason, fix := check(value); reason != "" {
-			v.add(fmt.Sprintf("%s[%d]", field, i+1), value, reason, fix)
+		reason, fix := check(value)
+		carried := xmlCarries(value)
+		switch {
+		case reason == "" && carried:
+			continue
+		case reason == "":
+			reason, fix = "a value is UTF-8 text without control characters", "retype it"
+		}
+		name := fmt.Sprintf("%s[%d]", field, i+1)
+		if refused(value) || !carried {
+			v.add(name, value, reason, fix)
+		} else {
+			v.warn(name, value, reason, fix)
 		}
 	}
+}
+
+// What S3 refuses in a list, beyond text its XML cannot carry.
+func hasTwoStars(s string) bool { return strings.Count(s, "*") > 1 }
+func always(string) bool        { return true }
+func never(string) bool         { return false }
+
+// xmlCarries reports whether s can travel in S3's XML: valid UTF-8 with no
+// character that XML 1.0 forbids. S3 cannot receive any other value, and it
+// would not survive the trip through MarshalS3XML.
+func xmlCarries(s string) bool {
+	return utf8.ValidString(s) && strings.IndexFunc(s, notXMLChar) < 0
+}
+
+// notXMLChar reports a rune outside XML 1.0's Char production.
+func notXMLChar(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
 }
 
 // maxIDLength is S3's limit on a rule ID, in characters.
 const maxIDLength = 255
 
-// checkID checks an ID: S3 takes up to 255 characters, and it must survive the
-// trip through XML, so no control characters.
+// checkID checks an ID: S3 takes up to 255 characters of text that its XML
+// can carry. Other control characters (tab, line breaks) travel, but are
+// likely a mistake.
 func (v *validator) checkID(field, id string) {
 	switch {
 	case !utf8.ValidString(id):
 		v.add(field, id, "an ID is UTF-8 text", "retype it")
 	case utf8.RuneCountInString(id) > maxIDLength:
 		v.add(field, id, fmt.Sprintf("an ID is at most %d characters", maxIDLength), "shorten it")
-	case strings.IndexFunc(id, notText) >= 0:
+	case !xmlCarries(id):
 		v.add(field, id, "an ID has no control characters", "remove them")
+	case strings.IndexFunc(id, unicode.IsControl) >= 0:
+		v.warn(field, id, "an ID has no control characters", "remove them")
 	}
 }
 
-// notText reports a rune that XML cannot carry as written.
-func notText(r rune) bool {
-	return unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF
-}
-
+// maxAge checks MaxAgeSeconds: S3 refuses a negative one, and takes a large
+// one that browsers cap (Firefox at a day, Chrome at two hours).
 func (v *validator) maxAge(field string, n int) {
 	switch {
 	case n < 0:
 		v.add(field, strconv.Itoa(n), "MaxAgeSeconds is from 0 to 86400", "use 0 or more")
 	case n > MaxAgeLimit:
-		v.add(field, strconv.Itoa(n), "MaxAgeSeconds is from 0 to 86400",
+		v.warn(field, strconv.Itoa(n), "MaxAgeSeconds is from 0 to 86400",
 			"use 86400 at most (browsers cap it lower still)")
 	}
 }

@@ -11,8 +11,9 @@ const originForm = `write scheme://host[:port], such as "https://example.com", o
 
 // checkOrigin checks an AllowedOrigin: "*", or scheme://host[:port] with at
 // most one "*" anywhere in it. Each mistake gets the value it should have been
-// where that can be worked out. Upper case is accepted (Compile lowers it);
-// every other form could never equal the Origin a browser sends.
+// where that can be worked out. Upper case is accepted (Compile lowers it).
+// S3 refuses only a second "*"; it takes every other form, which can never
+// equal the Origin a browser sends (a warning).
 func checkOrigin(o string) (reason, fix string) {
 	switch trimmed := strings.TrimSpace(o); {
 	case o == "*":
@@ -119,7 +120,7 @@ func checkHost(host string) (reason, fix string) {
 			return "a host is written in ASCII, as browsers send it",
 				"write the name in its punycode form (xn--...)"
 		default:
-			return fmt.Sprintf("a host has letters, digits, - and . only, not %q", c),
+			return fmt.Sprintf("a host has letters, digits, -, _ and . only, not %q", c),
 				"a browser never sends this origin; write the host as it appears in the address bar"
 		}
 	}

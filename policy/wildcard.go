@@ -7,48 +7,24 @@ import "strings"
 // "https://example.com" nor "https://.example.com".
 type wildcard struct {
 	prefix, suffix string
-	// fixed is len(prefix)+len(suffix): a match is longer.
-	fixed int
-	// head and tail are the first and last eight bytes of a suffix of eight
-	// or more. The patterns of a policy tend to share their prefix
-	// ("https://"), and two word comparisons refuse most origins before any
-	// string comparison.
-	head, tail uint64
 }
 
 // compileWildcard splits a pattern that holds exactly one "*".
 func compileWildcard(pattern string) wildcard {
 	prefix, suffix, _ := strings.Cut(pattern, "*")
-	w := wildcard{prefix: prefix, suffix: suffix, fixed: len(prefix) + len(suffix)}
-	if len(suffix) >= 8 {
-		w.head, w.tail = load8(suffix), load8(suffix[len(suffix)-8:])
-	}
-	return w
+	return wildcard{prefix: prefix, suffix: suffix}
 }
 
-// matches compares s with the pattern byte for byte.
+// matches compares s with the pattern byte for byte, the suffix first: the
+// patterns of a policy tend to share their prefix ("https://").
 func (w *wildcard) matches(s string) bool {
-	if len(s) <= w.fixed {
-		return false
-	}
-	end := s[len(s)-len(w.suffix):]
-	if len(end) >= 8 && (load8(end) != w.head || load8(end[len(end)-8:]) != w.tail) {
-		return false
-	}
-	return end == w.suffix && s[:len(w.prefix)] == w.prefix
-}
-
-// mayMatchFold is the cheap part of matchesFold, small enough to inline into
-// the loop over header patterns: the length, and the first byte when the
-// prefix has one.
-func (w *wildcard) mayMatchFold(s string) bool {
-	return len(s) > w.fixed && (w.prefix == "" || lower(s[0]) == w.prefix[0])
+	return len(s) > len(w.prefix)+len(w.suffix) && strings.HasSuffix(s, w.suffix) && strings.HasPrefix(s, w.prefix)
 }
 
 // matchesFold compares s with a lower-case pattern without regard to the case
 // of s.
 func (w *wildcard) matchesFold(s string) bool {
-	return len(s) > w.fixed &&
+	return len(s) > len(w.prefix)+len(w.suffix) &&
 		equalLower(s[:len(w.prefix)], w.prefix) && equalLower(s[len(s)-len(w.suffix):], w.suffix)
 }
 
@@ -94,7 +70,7 @@ type patternIndex struct {
 
 // add records that rule i allows value.
 func (x *patternIndex) add(value string, i int) {
-	value = strings.ToLower(value)
+	value = lowerASCII(value)
 	switch {
 	case value == "*":
 		x.any.add(i)
@@ -105,4 +81,16 @@ func (x *patternIndex) add(value string, i int) {
 		set.add(i)
 		x.exact[value] = set
 	}
+}
+
+// lowerASCII lowers the ASCII letters of s and nothing else: strings.ToLower
+// would turn the Kelvin sign "\u212a" into "k", and let an entry that no
+// request can equal (a warning) match one.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
