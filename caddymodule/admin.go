@@ -54,10 +54,13 @@ type effectivePolicy struct {
 	Source string `json:"source"`
 	// Version identifies the document: an ETag, a file's size and
 	// modification time, or a digest.
-	Version    string          `json:"version,omitempty"`
-	AgeSeconds float64         `json:"age_seconds"`
-	Stale      bool            `json:"stale,omitempty"`
-	Policy     json.RawMessage `json:"policy"`
+	Version    string  `json:"version,omitempty"`
+	AgeSeconds float64 `json:"age_seconds"`
+	// Warnings lists what in the policy S3 accepts but no browser can
+	// match, one line each.
+	Warnings []string        `json:"warnings,omitempty"`
+	Stale    bool            `json:"stale,omitempty"`
+	Policy   json.RawMessage `json:"policy"`
 }
 
 func (AdminAPI) servePolicy(w http.ResponseWriter, r *http.Request) error {
@@ -104,6 +107,9 @@ func (h *Handler) describePolicy(r *http.Request, bucket string) (effectivePolic
 		ans.AgeSeconds = h.now().Sub(h.defaultPolicy.loadedAt).Seconds()
 	}
 	if pol != nil {
+		if w := pol.Warnings(); w != nil {
+			ans.Warnings = strings.Split(w.Error(), "\n")
+		}
 		raw, err := pol.Document().MarshalR2JSON()
 		if err != nil {
 			return ans, err

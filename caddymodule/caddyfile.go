@@ -145,7 +145,7 @@ func (h *Handler) unmarshalPolicy(d *caddyfile.Dispenser) error {
 		}
 		doc.Rules = append(doc.Rules, rule)
 	}
-	if _, err := policy.Compile(name, doc); err != nil {
+	if _, err := policy.CompileStrict(name, doc); err != nil {
 		return err
 	}
 	raw, err := doc.MarshalR2JSON()
@@ -248,7 +248,9 @@ func (h *Handler) unmarshalPolicyFile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// unmarshalPolicyDir reads `policy_dir <path>` and checks its documents now.
+// unmarshalPolicyDir reads `policy_dir <path>`. Its documents are read at
+// run time, by S3's rules, so a bad one does not fail the configuration; the
+// folder itself must be readable.
 func (h *Handler) unmarshalPolicyDir(d *caddyfile.Dispenser) error {
 	if h.PolicyDir != "" {
 		return d.Errf("policy_dir is given twice")
@@ -256,14 +258,8 @@ func (h *Handler) unmarshalPolicyDir(d *caddyfile.Dispenser) error {
 	if err := oneArg(d, &h.PolicyDir); err != nil {
 		return err
 	}
-	docs, err := source.ReadDir(h.PolicyDir, validBucketName)
-	if err != nil {
+	if _, err := source.ReadDir(h.PolicyDir, validBucketName); err != nil {
 		return d.WrapErr(err)
-	}
-	for _, doc := range docs {
-		if doc.Err != nil {
-			return d.WrapErr(doc.Err)
-		}
 	}
 	return nil
 }

@@ -157,12 +157,9 @@ func problemsOf(err error) []policy.Problem {
 }
 
 // validateDocument returns the errors and warnings of a decoded document.
-//
-// TODO(merge): policy.Validate: return policy.Validate(name, doc)'s
-// problems, which mark warnings; Compile reports every problem as an error.
 func validateDocument(name string, doc *policy.Document) []policy.Problem {
-	if _, err := policy.Compile(name, doc); err != nil {
-		return problemsOf(err)
+	if invalid := policy.Validate(name, doc); invalid != nil {
+		return invalid.Problems
 	}
 	return nil
 }

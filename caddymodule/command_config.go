@@ -233,10 +233,8 @@ func hostMatchers(match json.RawMessage) []string {
 // in the handler's order: the bucket's inline policy or policy_file, then
 // its file in policy_dir, then the default policy ("*"). The policy_store
 // and the policy_origin are not read: a note says where either comes
-// before the policy found.
-//
-// TODO(merge): policy.Validate: compile the inline policies and policy
-// files strictly (ParseStrict, ReadStrict), as compileStatic does.
+// before the policy found. Inline policies and policy files are compiled
+// strictly, as the handler does.
 func policyOfConfig(h *Handler, bucket string) (configPolicy, error) {
 	var cp configPolicy
 	found, err := cp.fixed(h, bucket)
@@ -274,11 +272,11 @@ func (cp *configPolicy) fixed(h *Handler, key string) (bool, error) {
 		return false, fmt.Errorf("bucket %q has both an inline policy and policy_file %s; give each bucket one", key, path)
 	case inline:
 		cp.source = "policy " + key
-		cp.policy, err = policy.Parse(fmt.Sprintf("policies[%q]", key), raw)
+		cp.policy, err = policy.ParseStrict(fmt.Sprintf("policies[%q]", key), raw)
 	case file:
 		cp.source = "policy_file " + key + " " + path
 		var res source.Result
-		res, err = source.ReadFile(path, policy.Read)
+		res, err = source.ReadFile(path, policy.ReadStrict)
 		cp.policy = res.Policy
 	default:
 		return false, nil

@@ -118,12 +118,13 @@ func explainPolicyFile(cmd *cobra.Command, ef *explainFlags) (int, error) {
 		printProblems(cmd.ErrOrStderr(), name, problems)
 		return exitUsage, nil
 	}
-	// TODO(merge): policy.Validate: write the warnings of a policy that
-	// compiles to stderr.
 	pol, err := policy.Compile(name, doc)
 	if err != nil {
 		printProblems(cmd.ErrOrStderr(), name, problemsOf(err))
 		return exitUsage, nil
+	}
+	if warnings := pol.Warnings(); warnings != nil {
+		printProblems(cmd.ErrOrStderr(), name, warnings.Problems)
 	}
 	e := policy.Explain(pol, ef.request)
 	out := cmd.OutOrStdout()

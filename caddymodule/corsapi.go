@@ -97,6 +97,10 @@ func (h *Handler) serveCORSAPI(w http.ResponseWriter, r *http.Request, bucket st
 	if call.Err != nil {
 		result = call.Err.Error()
 	}
+	if call.Warnings != nil {
+		h.logger.Warn("cors_api: stored a policy with warnings",
+			zap.String("bucket", bucket), zap.String("warnings", call.Warnings.Error()))
+	}
 	h.logger.Info("cors_api call",
 		zap.String("access_key", call.AccessKey),
 		zap.String("bucket", bucket),

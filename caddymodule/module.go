@@ -113,7 +113,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 
 // Provision fills defaults and compiles every policy the configuration names.
 func (h *Handler) Provision(ctx caddy.Context) error {
-	h.logger = ctx.Logger()
+	if h.logger == nil {
+		h.logger = ctx.Logger()
+	}
 	if h.now == nil {
 		h.now = time.Now
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/bucketcors/bucketcors/policy"
 	"github.com/bucketcors/bucketcors/source"
 )
@@ -22,8 +24,9 @@ type staticPolicy struct {
 }
 
 // compileStatic compiles the inline policies and the policy files, strictly
-// (a person is at hand to fix a warning), and checks the documents of the
-// policy folder.
+// (a person is at hand to fix a warning), and reads the policy folder as the
+// proxy will: a document S3 would refuse is logged and skipped (its bucket
+// has no policy from the folder until it is fixed), and warnings are logged.
 func (h *Handler) compileStatic() error {
 	compiled := make(map[string]*staticPolicy)
 	now := h.now()
@@ -41,7 +44,7 @@ func (h *Handler) compileStatic() error {
 	}
 
 	for _, bucket := range slices.Sorted(maps.Keys(h.Policies)) {
-		pol, err := policy.Parse(fmt.Sprintf("policies[%q]", bucket), h.Policies[bucket])
+		pol, err := policy.ParseStrict(fmt.Sprintf("policies[%q]", bucket), h.Policies[bucket])
 		add(bucket, "policies", source.Result{Found: true, Policy: pol}, err)
 	}
 	for _, bucket := range slices.Sorted(maps.Keys(h.PolicyFiles)) {
@@ -49,15 +52,17 @@ func (h *Handler) compileStatic() error {
 		add(bucket, h.PolicyFiles[bucket], res, err)
 	}
 	if h.PolicyDir != "" {
-		// The folder is read at run time; a bad document in it still stops
-		// the configuration from loading, as any bad policy does.
 		docs, err := source.ReadDir(h.PolicyDir, validBucketName)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		for _, d := range docs {
-			if d.Err != nil {
-				errs = append(errs, d.Err)
+			switch {
+			case d.Err != nil:
+				h.logger.Error("policy_dir: skipping a policy that cannot be used",
+					zap.String("bucket", d.Bucket), zap.String("file", d.Path), zap.Error(d.Err))
+			case d.Result.Policy.Warnings() != nil:
+				logWarnings(h.logger, d.Bucket, d.Result.Policy)
 			}
 		}
 	}
@@ -70,13 +75,22 @@ func (h *Handler) compileStatic() error {
 	return nil
 }
 
-// readPolicyFile reads and compiles a document named by the configuration.
+// readPolicyFile reads and compiles a document named by the configuration,
+// strictly: a person is at hand to fix a warning.
 func readPolicyFile(path string) (source.Result, error) {
-	res, err := source.ReadFile(path, policy.Read)
+	res, err := source.ReadFile(path, policy.ReadStrict)
 	if err != nil && !source.IsInvalid(err) {
 		err = fmt.Errorf("policy file: %w", err)
 	}
 	return res, err
+}
+
+// logWarnings logs what in a policy S3 accepts but no browser can match.
+func logWarnings(logger *zap.Logger, bucket string, pol *policy.Policy) {
+	if w := pol.Warnings(); w != nil {
+		logger.Warn("bucket policy loaded with warnings",
+			zap.String("bucket", bucket), zap.String("warnings", w.Error()))
+	}
 }
 
 // policyFor returns the policy of bucket, or nil when it has none. The

@@ -337,20 +337,43 @@ func TestPolicyDirReadsEveryDialect(t *testing.T) {
 	}
 }
 
-// TestProvisionRefusesABadPolicyDir: a document of the folder that does
-// not validate stops the configuration from loading, with the policy
-// package's error naming the file.
-func TestProvisionRefusesABadPolicyDir(t *testing.T) {
-	h := &Handler{PolicyDir: "testdata/policy_dir_bad"}
+// TestPolicyDirSkipsWhatS3WouldRefuse: the folder's documents are judged
+// by S3's rules. One that S3 would refuse is logged and skipped, and its
+// bucket grants nothing (a preflight gets 503, as for any policy that cannot
+// be read); one that S3 accepts with an origin no browser sends loads with a
+// warning and its other origins work; the configuration starts all the same.
+func TestPolicyDirSkipsWhatS3WouldRefuse(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "bad.json", `[{"AllowedOrigins": ["`+appOrigin+`"], "AllowedMethods": ["PATCH"]}]`)
+	writeFile(t, dir, "good.json", allowing(appOrigin))
+	writeFile(t, dir, "empty-origin.json", `[{"AllowedOrigins": ["", "`+appOrigin+`"], "AllowedMethods": ["GET"]}]`)
+	core, logs := observer.New(zapcore.DebugLevel)
+	h := &Handler{PolicyDir: dir, state: state{logger: zap.New(core)}}
 	ctx, cancel := newTestContext()
 	defer cancel()
-	err := h.Provision(ctx)
-	if err == nil {
-		h.Cleanup()
-		t.Fatal("Provision accepted a folder with a bad document")
+	if err := h.Provision(ctx); err != nil {
+		t.Fatalf("Provision refused the folder: %v", err)
 	}
-	want := `testdata/policy_dir_bad/uploads.json: rule 1: AllowedMethods[1] "PATCH": Found unsupported HTTP method in CORS config`
-	if !strings.Contains(err.Error(), want) {
-		t.Errorf("error = %v\nwant it to say %s", err, want)
+	t.Cleanup(func() { h.Cleanup() })
+
+	skipped := logs.FilterMessage("policy_dir: skipping a policy that cannot be used").AllUntimed()
+	if len(skipped) != 1 || skipped[0].ContextMap()["bucket"] != "bad" ||
+		!strings.Contains(skipped[0].ContextMap()["error"].(string), `AllowedMethods[1] "PATCH": Found unsupported HTTP method in CORS config`) {
+		t.Errorf("skipped documents logged: %v, want bad.json with S3's error", skipped)
 	}
+	warned := logs.FilterMessage("bucket policy loaded with warnings").AllUntimed()
+	if len(warned) != 1 || warned[0].ContextMap()["bucket"] != "empty-origin" {
+		t.Errorf("warnings logged: %v, want empty-origin's", warned)
+	}
+	for bucket, want := range map[string]string{"good": allowsApp, "empty-origin": allowsApp} {
+		if got := policyOf(t, h, bucket); got != want {
+			t.Errorf("bucket %s: %s, want %s", bucket, got, want)
+		}
+	}
+	rec, err := serveRecorded(h, newRequest(t, http.MethodOptions, "http://proxy.example/bad/key",
+		"Origin", appOrigin, "Access-Control-Request-Method", "GET"), mustNotRun(t))
+	if err != nil || rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("bucket bad: preflight answered %d, %v; want 503", rec.Code, err)
+	}
+	checkCORSHeaders(t, rec.Header(), nil)
 }

@@ -102,7 +102,7 @@ func TestPreflightAnswersFollowS3(t *testing.T) {
 				"Access-Control-Request-Headers", "Content-Type, X-Amz-Meta-Owner"},
 			wantStatus: http.StatusOK,
 			wantCORS: with(appGrant,
-				"Access-Control-Allow-Headers", "content-type,x-amz-meta-owner",
+				"Access-Control-Allow-Headers", "content-type, x-amz-meta-owner",
 				"Vary", preflightVaryLine.Get("Vary")),
 		},
 		{

@@ -181,7 +181,14 @@ func (h *Handler) newShared() (caddy.Destructor, error) {
 				zap.Bool("previous_policy_kept", staleServed))
 		},
 	}
-	policies, err := cache.New(opts, loadFrom(s.sources))
+	load := loadFrom(s.sources)
+	policies, err := cache.New(opts, func(ctx context.Context, bucket string) (source.Result, string, bool, error) {
+		res, name, found, err := load(ctx, bucket)
+		if found {
+			logWarnings(s.logger.Load(), bucket, res.Policy)
+		}
+		return res, name, found, err
+	})
 	if err != nil {
 		return nil, err
 	}

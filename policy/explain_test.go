@@ -393,7 +393,7 @@ func TestExplainAgreesWithTheEngine(t *testing.T) {
 // grant (one evaluation), and Explain on a refusal (a compilation per rule),
 // for the benchmarks' ten-rule policy and a hundred-rule one.
 func BenchmarkExplain(b *testing.B) {
-	_, ten := benchPolicies(b)
+	_, ten, _ := benchPolicies(b)
 	var rules []string
 	for i := range MaxRules {
 		rules = append(rules, `{"AllowedOrigins": ["https://site`+strconv.Itoa(i)+`.example.com", "https://*.t`+strconv.Itoa(i)+

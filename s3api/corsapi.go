@@ -177,7 +177,13 @@ func (api *CORSAPI) put(ctx context.Context, bucket string, body []byte, call *C
 	if err != nil {
 		return newError(http.StatusBadRequest, "InvalidRequest", err.Error())
 	}
-	if warnings := policy.Lint(doc); len(warnings) > 0 {
+	// What S3 accepts but no browser can match, and what likely misses
+	// its aim: stored all the same, as S3 would, and logged.
+	var warnings []policy.Problem
+	if w := pol.Warnings(); w != nil {
+		warnings = w.Problems
+	}
+	if warnings = append(warnings, policy.Lint(doc)...); len(warnings) > 0 {
 		call.Warnings = &policy.ValidationError{Name: name, Problems: warnings}
 	}
 	if err := api.Store.PutPolicy(ctx, bucket, pol); err != nil {
