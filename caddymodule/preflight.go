@@ -18,7 +18,11 @@ const preflightHeaderCount = grantHeaderCount + 2
 // rules; it never reaches the origin.
 func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket string, pol *policy.Policy) error {
 	origin, _ := requestOrigin(r)
-	method := r.Header.Get("Access-Control-Request-Method")
+	var method string
+	// The map's own key: Get would canonicalise a constant on every request.
+	if values := r.Header["Access-Control-Request-Method"]; len(values) > 0 {
+		method = values[0]
+	}
 	if pol == nil {
 		return s3api.PreflightRefusal(false, method, s3api.ResourceBucket).Write(w, preflightVary)
 	}
