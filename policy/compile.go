@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Policy is a compiled document. It is immutable and safe for concurrent use.
+// Policy is a compiled document. Its answers never change, and it is safe for
+// concurrent use.
 type Policy struct {
 	doc     Document
 	rules   []compiledRule
@@ -29,9 +30,8 @@ type compiledRule struct {
 
 // Compile validates doc by S3's rules and compiles it. It fails only on
 // errors, what S3's PutBucketCors refuses; the *ValidationError lists them.
-// An entry with a warning stays in the policy and is matched as written, which
-// for an origin with a path or without a scheme means never by a browser;
-// Warnings lists them. This is how documents read at run time are judged:
+// An entry with a warning stays in the policy and is matched as written (an
+// origin with a path matches no Origin a browser sends); Warnings lists them. This is how documents read at run time are judged:
 // what S3 would serve is served. The Policy keeps a copy of doc.
 func Compile(name string, doc *Document) (*Policy, error) {
 	problems := Validate(name, doc)

@@ -6,6 +6,8 @@ import "math/bits"
 // few intersections of these, whatever the number of rules. It is a struct
 // of two words rather than an array so that the compiler keeps it in
 // registers.
+// Kept over slices of rule indexes, which cost 40 ns more on every allowed
+// preflight and 200 ns on BenchmarkPreflight/sdk/allowed-10-names.
 type ruleSet struct {
 	lo, hi uint64
 }

@@ -7,24 +7,25 @@ import "strings"
 // "https://example.com" nor "https://.example.com".
 type wildcard struct {
 	prefix, suffix string
+	fixed          int // len(prefix)+len(suffix): a match is longer
 }
 
 // compileWildcard splits a pattern that holds exactly one "*".
 func compileWildcard(pattern string) wildcard {
 	prefix, suffix, _ := strings.Cut(pattern, "*")
-	return wildcard{prefix: prefix, suffix: suffix}
+	return wildcard{prefix: prefix, suffix: suffix, fixed: len(prefix) + len(suffix)}
 }
 
 // matches compares s with the pattern byte for byte, the suffix first: the
 // patterns of a policy tend to share their prefix ("https://").
 func (w *wildcard) matches(s string) bool {
-	return len(s) > len(w.prefix)+len(w.suffix) && strings.HasSuffix(s, w.suffix) && strings.HasPrefix(s, w.prefix)
+	return len(s) > w.fixed && strings.HasSuffix(s, w.suffix) && strings.HasPrefix(s, w.prefix)
 }
 
 // matchesFold compares s with a lower-case pattern without regard to the case
 // of s.
 func (w *wildcard) matchesFold(s string) bool {
-	return len(s) > len(w.prefix)+len(w.suffix) &&
+	return len(s) > w.fixed &&
 		equalLower(s[:len(w.prefix)], w.prefix) && equalLower(s[len(s)-len(w.suffix):], w.suffix)
 }
 
