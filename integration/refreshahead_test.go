@@ -427,7 +427,8 @@ func TestScanOfMadeUpBucketsKeepsHotPoliciesAndBoundsLoads(t *testing.T) {
 // TestReloadWithTheSameSourcesKeepsTheCache warms 5 buckets, reloads Caddy
 // with `caddy reload --force` of the same Caddyfile: no store request
 // follows for those buckets. A reload that names another store bucket
-// starts a fresh cache, which reads each policy from there.
+// starts a fresh cache, which reads each policy from there; so does a
+// reload that changes the cache block.
 func TestReloadWithTheSameSourcesKeepsTheCache(t *testing.T) {
 	t.Parallel()
 	const otherStore = "cors-policies-next"
@@ -440,9 +441,10 @@ func TestReloadWithTheSameSourcesKeepsTheCache(t *testing.T) {
 	proxy := faultStartProxy(t, m.Endpoint)
 	addr := testrig.FreeAddr(t)
 	base := "http://" + addr
-	site := func(storeBucket string) string {
-		return relGlobalOptions + raSite(addr, m, proxy.URL, storeBucket, "ttl 10m")
+	siteTTL := func(storeBucket, ttl string) string {
+		return relGlobalOptions + raSite(addr, m, proxy.URL, storeBucket, "ttl "+ttl)
 	}
+	site := func(storeBucket string) string { return siteTTL(storeBucket, "10m") }
 	c := testrig.StartCaddy(t, site(storePolicyBucket))
 	client := relNewClient(2, 30*time.Second)
 	for _, b := range buckets {
@@ -475,6 +477,18 @@ func TestReloadWithTheSameSourcesKeepsTheCache(t *testing.T) {
 	for _, b := range buckets {
 		if n := seen[raKey(otherStore, b)]; n != 1 {
 			t.Errorf("after a reload with another store bucket: %d reads of %s, want 1", n, raKey(otherStore, b))
+		}
+	}
+
+	// The same sources with another cache block: a fresh cache too.
+	c.Reload(t, siteTTL(otherStore, "9m"))
+	for _, b := range buckets {
+		raCheckGranted(t, client, base, b, "after a reload with another ttl")
+	}
+	seen = proxy.requests()
+	for _, b := range buckets {
+		if n := seen[raKey(otherStore, b)]; n != 2 {
+			t.Errorf("after a reload with another ttl: %d reads of %s in all, want 2", n, raKey(otherStore, b))
 		}
 	}
 }
