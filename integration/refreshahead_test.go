@@ -164,6 +164,7 @@ func TestRefreshAheadNoRequestWaitsOnceItsBucketIsCached(t *testing.T) {
 		t.Errorf("bucketcors_cache_refreshes_total{result=ok} = %v, want at least %d over %v with a ttl of 1s", n, len(buckets)*3, duration)
 	}
 	seen := proxy.requests()
+	t.Logf("store reads per policy, warming included: %v", seen)
 	for _, b := range buckets {
 		if n := seen[raKey(storePolicyBucket, b)]; n < 3 {
 			t.Errorf("the store saw %d reads of %s's policy in %v, want at least 3 (ttl 1s)", n, b, duration)
