@@ -1,0 +1,140 @@
+// The AWS SDK for JavaScript v3 as a web page uses it, for the browser tests
+// of bucketcors (integration/sdk_browser_test.go). esbuild bundles this file
+// and the SDK into one script that defines the global `bucketcorsSDK`.
+//
+// Each function runs what an app does (a signed PutObject, a lib-storage
+// Upload, a presigned PUT) with the SDK's defaults, and resolves with what
+// the page saw: the answers, or the SDK's error as the app would catch it.
+// None of them rejects, so that the Go test can assert each failure.
+
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+
+// newClient returns a client of the proxy with the page's credentials
+// (temporary ones, with a session token, as apps get them). Everything else
+// is the SDK's default (checksums, user agent, invocation IDs) except the
+// retries: a request that the browser blocks fails at once instead of after
+// two more attempts that would be blocked the same way.
+function newClient(c) {
+  return new S3Client({
+    endpoint: c.endpoint,
+    region: c.region,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken || undefined,
+    },
+    maxAttempts: 1,
+  });
+}
+
+// describe is what an app can tell of an error the SDK threw: its name
+// (TypeError when the browser blocked the request, the S3 error code when S3
+// answered one), its message and the HTTP status, 0 when there was none.
+function describe(e) {
+  return {
+    name: (e && e.name) || "",
+    message: (e && e.message) || String(e),
+    status: (e && e.$metadata && e.$metadata.httpStatusCode) || 0,
+  };
+}
+
+// putGetHead stores text under key with PutObject, reads it back with
+// GetObject, and asks HeadObject for it. It stops at the first call that
+// fails and names it in failedAt.
+export async function putGetHead(c, bucket, key, text) {
+  const s3 = newClient(c);
+  const out = { ok: false, failedAt: "", error: null };
+  let step = "PutObject";
+  try {
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: "text/plain" }),
+    );
+    out.put = { status: put.$metadata.httpStatusCode, etag: put.ETag || "", checksumCRC32: put.ChecksumCRC32 || "" };
+
+    step = "GetObject";
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    out.get = {
+      status: get.$metadata.httpStatusCode,
+      body: await get.Body.transformToString(),
+      etag: get.ETag || "",
+      contentType: get.ContentType || "",
+      checksumCRC32: get.ChecksumCRC32 || "",
+    };
+
+    step = "HeadObject";
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    out.head = {
+      status: head.$metadata.httpStatusCode,
+      etag: head.ETag || "",
+      contentLength: head.ContentLength || 0,
+    };
+    out.ok = true;
+  } catch (e) {
+    out.failedAt = step;
+    out.error = describe(e);
+  }
+  return out;
+}
+
+// pattern returns size bytes of a xorshift32 sequence started at seed, each
+// 32-bit word little-endian; the Go test makes the same bytes to check what
+// MinIO stored.
+export function pattern(size, seed) {
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  let x = seed >>> 0;
+  for (let i = 0; i + 4 <= size; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    view.setUint32(i, x, true);
+  }
+  return bytes;
+}
+
+// multipartUpload uploads size bytes of pattern(size, seed) with
+// lib-storage's Upload in parts of partSize, two at a time, as an uploader
+// does, and resolves with what done() gave or threw.
+export async function multipartUpload(c, bucket, key, size, partSize, seed) {
+  const upload = new Upload({
+    client: newClient(c),
+    params: { Bucket: bucket, Key: key, Body: pattern(size, seed), ContentType: "application/octet-stream" },
+    partSize,
+    queueSize: 2,
+  });
+  let parts = 0;
+  upload.on("httpUploadProgress", (p) => {
+    parts = Math.max(parts, p.part || 0);
+  });
+  try {
+    const done = await upload.done();
+    return { ok: true, etag: done.ETag || "", checksumCRC32: done.ChecksumCRC32 || "", parts, error: null };
+  } catch (e) {
+    return { ok: false, etag: "", checksumCRC32: "", parts, error: describe(e) };
+  }
+}
+
+// presignedPut presigns a PutObject of key with getSignedUrl, as an app's
+// server does, and sends text to that URL with a plain fetch, as its page
+// does.
+export async function presignedPut(c, bucket, key, text) {
+  const url = await getSignedUrl(newClient(c), new PutObjectCommand({ Bucket: bucket, Key: key }), {
+    expiresIn: 300,
+  });
+  try {
+    const r = await fetch(url, { method: "PUT", body: text });
+    return { ok: r.ok, url, status: r.status, etag: r.headers.get("ETag") || "", body: await r.text(), error: null };
+  } catch (e) {
+    return { ok: false, url, status: 0, etag: "", body: "", error: describe(e) };
+  }
+}
