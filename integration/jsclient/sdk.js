@@ -46,16 +46,16 @@ function describe(e) {
   };
 }
 
-// putGetHead stores text under key with PutObject, reads it back with
-// GetObject, and asks HeadObject for it. It stops at the first call that
-// fails and names it in failedAt.
-export async function putGetHead(c, bucket, key, text) {
+// putGetHead stores text under key with PutObject, as contentType, reads it
+// back with GetObject, and asks HeadObject for it. It stops at the first
+// call that fails and names it in failedAt.
+export async function putGetHead(c, bucket, key, text, contentType) {
   const s3 = newClient(c);
   const out = { ok: false, failedAt: "", error: null };
   let step = "PutObject";
   try {
     const put = await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: "text/plain" }),
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: contentType }),
     );
     out.put = { status: put.$metadata.httpStatusCode, etag: put.ETag || "", checksumCRC32: put.ChecksumCRC32 || "" };
 
