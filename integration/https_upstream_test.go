@@ -16,11 +16,12 @@ import (
 	"github.com/bucketcors/bucketcors/internal/testrig"
 )
 
-// httpsPolicy is the R2 recipe's policy_file: R2's dashboard JSON.
+// httpsPolicy is the R2 recipe's policy_file, media.json, as the README
+// gives it: R2's dashboard JSON.
 const httpsPolicy = `[
   {
     "AllowedOrigins": ["https://app.example.com"],
-    "AllowedMethods": ["GET", "PUT", "HEAD"],
+    "AllowedMethods": ["GET", "PUT", "POST", "HEAD", "DELETE"],
     "AllowedHeaders": ["authorization", "content-type", "x-amz-*", "amz-sdk-*"],
     "ExposeHeaders": ["ETag", "x-amz-checksum-crc32"],
     "MaxAgeSeconds": 3600
@@ -136,7 +137,7 @@ http://%[6]s {
 	grant := map[string]string{
 		"Access-Control-Allow-Origin":      origin,
 		"Access-Control-Allow-Credentials": "true",
-		"Access-Control-Allow-Methods":     "GET, PUT, HEAD",
+		"Access-Control-Allow-Methods":     "GET, PUT, POST, HEAD, DELETE",
 		"Access-Control-Expose-Headers":    "ETag, x-amz-checksum-crc32",
 		"Access-Control-Max-Age":           "3600",
 	}
