@@ -398,10 +398,18 @@ http://%[3]s {
 		}
 		blocked("presigned PUT", p.Error, console, p.URL)
 
-		// The module refused each preflight for its origin.
-		for _, line := range storeLogsFor(storeLogEntries(c.Logs(), preflightRefusedLog), "sdk") {
-			if line["origin"] != evil || line["reason"] != "origin not allowed" {
-				t.Errorf("%q line %v, want origin %s refused as origin not allowed", preflightRefusedLog, line, evil)
+		// The module refused the preflight of each call (PutObject,
+		// CreateMultipartUpload, the presigned PUT) for its origin, and
+		// nothing else of the bucket.
+		var lines []map[string]any
+		storeEventually(t, 10*time.Second, fmt.Sprintf("three %q lines for bucket sdk", preflightRefusedLog), func() (bool, string) {
+			lines = storeLogsFor(storeLogEntries(c.Logs(), preflightRefusedLog), "sdk")
+			return len(lines) >= 3, fmt.Sprint(lines)
+		})
+		for i, line := range lines {
+			method := []string{"PUT", "POST", "PUT"}[min(i, 2)]
+			if len(lines) != 3 || line["origin"] != evil || line["method"] != method || line["reason"] != "origin not allowed" {
+				t.Errorf("%q line %d of %d: %v; want origin %s, method %s, refused as origin not allowed", preflightRefusedLog, i+1, len(lines), line, evil, method)
 			}
 		}
 		listed, err := m.Client(t).ListObjectsV2(sdkCtx(t), &s3.ListObjectsV2Input{Bucket: aws.String("sdk"), Prefix: aws.String(prefix)})
