@@ -226,6 +226,11 @@ http://%[3]s {
 `, pagePort, sdkPageDir(t, bundle), edge, app, sdkAllowedHeaders, sdkExposeHeaders, hostPort(t, m.Endpoint)))
 	ctx := testrig.Browser(t)
 	appPage, evilPage := app+"/", evil+"/"
+	t.Cleanup(func() {
+		if errs := storeErrorLines(c.Logs()); len(errs) > 0 {
+			t.Errorf("Caddy logged errors:\n%s", strings.Join(errs, "\n"))
+		}
+	})
 
 	t.Run("PutObject, GetObject and HeadObject with the SDK's defaults", func(t *testing.T) {
 		const key = "docs/hello.json"
@@ -311,7 +316,7 @@ http://%[3]s {
 				Name:    "Error",
 				Message: "Part 1 is missing ETag in UploadPart response. Missing Bucket CORS configuration for ETag header?",
 			}},
-			{"checksum not exposed: S3 refuses the parts without their checksums", "etag-only", sdkFailedUploadSize, 3, &sdkError{
+			{"checksum not exposed: MinIO refuses the parts without their checksums", "etag-only", sdkFailedUploadSize, 3, &sdkError{
 				Name:   "InvalidPart",
 				Status: 400,
 			}},
