@@ -1,11 +1,13 @@
-// The AWS SDK for JavaScript v3 as a web page uses it, for the browser tests
-// of bucketcors (integration/sdk_browser_test.go). esbuild bundles this file
-// and the SDK into one script that defines the global `bucketcorsSDK`.
+// The AWS SDK for JavaScript v3, and Uppy's S3 uploader, as a web page uses
+// them, for the browser tests of bucketcors (integration/sdk_browser_test.go).
+// esbuild bundles this file and the libraries into one script that defines
+// the global `bucketcorsSDK`.
 //
 // Each function runs what an app does (a signed PutObject, a lib-storage
-// Upload, a presigned PUT) with the SDK's defaults, and resolves with what
-// the page saw: the answers, or the SDK's error as the app would catch it.
-// None of them rejects, so that the Go test can assert each failure.
+// Upload, a presigned PUT, an Uppy upload) with the library's defaults, and
+// resolves with what the page saw: the answers, or the error as the app
+// would catch it. None of them rejects, so that the Go test can assert each
+// failure.
 
 import {
   GetObjectCommand,
@@ -15,6 +17,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import AwsS3 from "@uppy/aws-s3";
+import Uppy from "@uppy/core";
 
 // newClient returns a client of the proxy with the page's credentials
 // (temporary ones, with a session token, as apps get them). Everything else
@@ -137,4 +141,44 @@ export async function presignedPut(c, bucket, key, text) {
   } catch (e) {
     return { ok: false, url, status: 0, etag: "", body: "", error: describe(e) };
   }
+}
+
+// uppyUpload uploads size bytes of pattern(size, seed) as one file with
+// Uppy's S3 plugin, which presigns each request in the page with the
+// temporary credentials (its own SigV4 code, not the SDK's) and sends it with
+// XMLHttpRequest: a multipart upload in parts of partSize.
+export async function uppyUpload(c, bucket, key, size, partSize, seed) {
+  const uppy = new Uppy();
+  uppy.use(AwsS3, {
+    s3Endpoint: `${c.endpoint}/${bucket}`,
+    region: c.region,
+    getCredentials: async () => ({
+      credentials: {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        sessionToken: c.sessionToken,
+      },
+      region: c.region,
+    }),
+    generateObjectKey: () => key,
+    shouldUseMultipart: true,
+    getChunkSize: () => partSize,
+    limit: 2,
+  });
+  uppy.addFile({
+    name: key.split("/").pop(),
+    type: "application/octet-stream",
+    data: new Blob([pattern(size, seed)], { type: "application/octet-stream" }),
+  });
+  let parts = 0;
+  uppy.on("s3-multipart:part-uploaded", () => {
+    parts++;
+  });
+  const result = await uppy.upload();
+  const failed = (result && result.failed) || [];
+  if (failed.length > 0) {
+    const e = failed[0].error;
+    return { ok: false, parts, error: { name: "Error", message: String((e && e.message) || e), status: 0 } };
+  }
+  return { ok: true, parts, error: null };
 }
