@@ -3,7 +3,7 @@
 #
 # It installs what the tests need when it is missing (MinIO, built from the Go
 # module proxy; Debian's chromium, awscli, s3cmd, nodejs and npm), bundles the
-# AWS SDK for JavaScript for the browser (npm ci and esbuild, from
+# AWS SDK for JavaScript and Uppy for the browser (npm ci and esbuild, from
 # integration/jsclient's lock file), builds Caddy with this checkout through
 # xcaddy, and runs `go test -race ./...`, whose integration tests start their
 # own MinIO and Caddy servers on free loopback ports.
@@ -51,7 +51,7 @@ install_debian_packages() {
 	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The AWS SDK for JavaScript, installed with npm ci from the lock file into
+# The AWS SDK for JavaScript and Uppy, installed with npm ci from the lock file into
 # the tools directory (keyed by the lock file's hash, so a changed lock
 # installs afresh and an unchanged one costs nothing), and bundled with the
 # esbuild of that lock file into one script for the browser tests.
@@ -61,8 +61,8 @@ build_js_bundle() {
 	hash=$(sha256sum "$src/package-lock.json" | cut -c1-16)
 	local deps="$TOOLS/jsclient-$hash"
 	if [[ ! -e "$deps/installed" ]]; then
-		step "installing the AWS SDK for JavaScript (npm ci, once per lock file)"
-		rm -rf "$TOOLS"/jsclient-*
+		step "installing the AWS SDK for JavaScript and Uppy (npm ci, once per lock file)"
+		rm -rf "$deps"
 		mkdir -p "$deps"
 		cp "$src/package.json" "$src/package-lock.json" "$deps/"
 		local start=$SECONDS

@@ -184,8 +184,8 @@ func s3cmdBinary(t testing.TB) string {
 // module root.
 const jsBundlePath = ".build/jsclient/sdk.js"
 
-// JSBundle returns the path of the AWS SDK for JavaScript bundled for the
-// browser (integration/jsclient, built with npm ci and esbuild by
+// JSBundle returns the path of the AWS SDK for JavaScript and Uppy bundled
+// for the browser (integration/jsclient, built with npm ci and esbuild by
 // ./scripts/test.sh): $BUCKETCORS_JS_BUNDLE, or else .build/jsclient/sdk.js
 // in this checkout. A missing bundle skips the test, or fails it when
 // BUCKETCORS_REQUIRE_INTEGRATION=1.
