@@ -507,6 +507,10 @@ func sdkTemporaryCredentials(t testing.TB, m *testrig.MinIO) sdkCredentials {
 	return sdkCredentials{Region: m.Region, AccessKeyID: c.AccessKeyId, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
 }
 
+// sdkEvalTimeout bounds one call of the page's functions: a 20 MiB upload
+// takes headless Chromium 20 s on a busy two-core machine.
+const sdkEvalTimeout = 2 * time.Minute
+
 // sdkEval loads page and awaits bucketcorsSDK.<fn>(creds, args...) there,
 // returning its result and what the console got meanwhile.
 func sdkEval[T any](t testing.TB, ctx context.Context, page, fn string, creds sdkCredentials, args ...any) (T, []string) {
@@ -515,7 +519,7 @@ func sdkEval[T any](t testing.TB, ctx context.Context, page, fn string, creds sd
 	for _, a := range args {
 		parts = append(parts, sdkJSON(t, a))
 	}
-	return evalConsole[T](t, ctx, page, fmt.Sprintf("bucketcorsSDK.%s(%s)", fn, strings.Join(parts, ", ")))
+	return evalConsoleWithin[T](t, ctx, page, fmt.Sprintf("bucketcorsSDK.%s(%s)", fn, strings.Join(parts, ", ")), sdkEvalTimeout)
 }
 
 func sdkJSON(t testing.TB, v any) string {

@@ -106,15 +106,20 @@ export function pattern(size, seed) {
   return bytes;
 }
 
-// multipartUpload uploads size bytes of pattern(size, seed) with
-// lib-storage's Upload in parts of partSize, two at a time, as an uploader
-// does, and resolves with what done() gave or threw.
+// multipartUpload uploads size bytes of pattern(size, seed), as a Blob (what
+// a page gets from a file input), with lib-storage's Upload in parts of
+// partSize, as many at a time as its default (4), and resolves with what
+// done() gave or threw.
 export async function multipartUpload(c, bucket, key, size, partSize, seed) {
   const upload = new Upload({
     client: newClient(c),
-    params: { Bucket: bucket, Key: key, Body: pattern(size, seed), ContentType: "application/octet-stream" },
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: new Blob([pattern(size, seed)], { type: "application/octet-stream" }),
+      ContentType: "application/octet-stream",
+    },
     partSize,
-    queueSize: 2,
   });
   let parts = 0;
   upload.on("httpUploadProgress", (p) => {
