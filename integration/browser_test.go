@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -236,10 +237,17 @@ p { font-family: "BucketRoboto", monospace; }
 // console got meanwhile, where Chromium says why it blocked a request.
 func evalConsole[T any](t testing.TB, ctx context.Context, pageURL, js string) (T, []string) {
 	t.Helper()
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	return evalConsoleWithin[T](t, ctx, pageURL, js, callTimeout)
+}
+
+// evalConsoleWithin is evalConsole with a time limit of timeout for the
+// script.
+func evalConsoleWithin[T any](t testing.TB, ctx context.Context, pageURL, js string, timeout time.Duration) (T, []string) {
+	t.Helper()
+	cctx, cancel := context.WithTimeout(ctx, timeout+callTimeout)
 	defer cancel()
 	messages := chromedp.Console(cctx) // subscribes now, before the page loads
-	v := testrig.EvalAsync[T](t, ctx, pageURL, js)
+	v := testrig.EvalAsyncWithin[T](t, ctx, pageURL, js, timeout)
 	// Console messages are events that may trail the result: log a marker and
 	// read up to it.
 	marker := fmt.Sprintf("integration: done %p", &v)

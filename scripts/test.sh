@@ -2,12 +2,15 @@
 # Runs every test of bucketcors, from a fresh clone or again and again.
 #
 # It installs what the tests need when it is missing (MinIO, built from the Go
-# module proxy; Debian's chromium and awscli), builds Caddy with this checkout
-# through xcaddy, and runs `go test -race ./...`, whose integration tests start
-# their own MinIO and Caddy servers on free loopback ports.
+# module proxy; Debian's chromium, awscli, s3cmd, nodejs and npm), bundles the
+# AWS SDK for JavaScript and Uppy for the browser (npm ci and esbuild, from
+# integration/jsclient's lock file), builds Caddy with this checkout through
+# xcaddy, and runs `go test -race ./...`, whose integration tests start their
+# own MinIO and Caddy servers on free loopback ports.
 #
 # Installed programs are kept in $BUCKETCORS_TOOLS (default
-# ~/.cache/bucketcors/bin), so later runs reuse them.
+# ~/.cache/bucketcors/bin), so later runs reuse them; so are the npm
+# packages, under jsclient-<hash of the lock file>.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,6 +39,8 @@ install_debian_packages() {
 	local missing=()
 	[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 	[[ -x /usr/bin/aws ]] || missing+=(awscli)
+	[[ -x /usr/bin/s3cmd ]] || missing+=(s3cmd)
+	command -v npm >/dev/null || missing+=(nodejs npm)
 	if ((${#missing[@]} == 0)); then
 		return
 	fi
@@ -44,6 +49,34 @@ install_debian_packages() {
 	[[ $(id -u) == 0 ]] || sudo=(sudo)
 	"${sudo[@]}" apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The AWS SDK for JavaScript and Uppy, installed with npm ci from the lock file into
+# the tools directory (keyed by the lock file's hash, so a changed lock
+# installs afresh and an unchanged one costs nothing), and bundled with the
+# esbuild of that lock file into one script for the browser tests.
+build_js_bundle() {
+	local src=integration/jsclient
+	local hash
+	hash=$(sha256sum "$src/package-lock.json" | cut -c1-16)
+	local deps="$TOOLS/jsclient-$hash"
+	if [[ ! -e "$deps/installed" ]]; then
+		step "installing the AWS SDK for JavaScript and Uppy (npm ci, once per lock file)"
+		rm -rf "$deps"
+		mkdir -p "$deps"
+		cp "$src/package.json" "$src/package-lock.json" "$deps/"
+		local start=$SECONDS
+		# No install scripts: esbuild runs from its platform package without
+		# its postinstall.
+		(cd "$deps" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+		step "npm ci took $((SECONDS - start))s"
+		touch "$deps/installed"
+	fi
+	step "bundling it with esbuild"
+	JS_BUNDLE="$PWD/.build/jsclient/sdk.js"
+	NODE_PATH="$deps/node_modules" "$deps/node_modules/.bin/esbuild" "$src/sdk.js" \
+		--bundle --format=iife --global-name=bucketcorsSDK --platform=browser --target=chrome120 \
+		--outfile="$JS_BUNDLE" --log-level=warning
 }
 
 build_caddy() {
@@ -60,11 +93,12 @@ build_caddy() {
 		{ cat .build/xcaddy.log; exit 1; }
 }
 
-# The MinIO build is CPU-bound and the Debian packages mostly download:
-# they run side by side.
+# The MinIO build is CPU-bound, and the Debian and npm packages mostly
+# download: they run side by side.
 install_minio &
 minio_pid=$!
 install_debian_packages
+build_js_bundle
 wait "$minio_pid"
 build_caddy
 
@@ -72,6 +106,8 @@ export BUCKETCORS_MINIO="$TOOLS/minio"
 export BUCKETCORS_CADDY="$CADDY_BIN"
 export BUCKETCORS_CHROMIUM=/usr/bin/chromium
 export BUCKETCORS_AWS=/usr/bin/aws
+export BUCKETCORS_S3CMD=/usr/bin/s3cmd
+export BUCKETCORS_JS_BUNDLE="$JS_BUNDLE"
 # Every integration test must run: a missing program fails the run instead of
 # skipping the tests that need it.
 export BUCKETCORS_REQUIRE_INTEGRATION=1

@@ -91,7 +91,15 @@ func Browser(t testing.TB) context.Context {
 // that test failures should catch them and return what they want to check.
 func EvalAsync[T any](t testing.TB, ctx context.Context, pageURL, js string) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
+	return EvalAsyncWithin[T](t, ctx, pageURL, js, evalTimeout)
+}
+
+// EvalAsyncWithin is EvalAsync with a time limit of timeout instead of 30
+// seconds, for scripts that take longer: uploads of many megabytes, which
+// headless Chromium sends at a few megabytes a second on a busy machine.
+func EvalAsyncWithin[T any](t testing.TB, ctx context.Context, pageURL, js string, timeout time.Duration) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if pageURL != "" {
 		if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {

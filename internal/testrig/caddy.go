@@ -62,6 +62,7 @@ type CaddyOption func(*caddyOptions)
 
 type caddyOptions struct {
 	workDir string
+	env     []string
 }
 
 // WorkingDir runs Caddy in dir, as a `caddy run` started there: relative
@@ -69,6 +70,14 @@ type caddyOptions struct {
 // from dir. The Caddyfile, HOME and Caddy's storage stay in Caddy.Dir.
 func WorkingDir(dir string) CaddyOption {
 	return func(o *caddyOptions) { o.workDir = dir }
+}
+
+// CaddyEnv adds variables ("NAME=value") to Caddy's environment, after the
+// test's own, so they win: HTTPS_PROXY for a ConnectProxy, SSL_CERT_FILE
+// for a CA that Caddy's Go clients (a policy_origin) are to trust. Unlike
+// t.Setenv, it leaves the test free to run in parallel.
+func CaddyEnv(kv ...string) CaddyOption {
+	return func(o *caddyOptions) { o.env = append(o.env, kv...) }
 }
 
 // StartCaddy writes caddyfile into a temporary directory, runs
@@ -110,7 +119,8 @@ func StartCaddy(t testing.TB, caddyfile string, opts ...CaddyOption) *Caddy {
 	// the test's and cannot be changed here.
 	for attempt := 1; ; attempt++ {
 		c.adminAddr = pickAddr(t)
-		env := append(caddyEnv(c.Dir), "CADDY_ADMIN="+c.adminAddr)
+		env := append(caddyEnv(c.Dir), o.env...)
+		env = append(env, "CADDY_ADMIN="+c.adminAddr)
 		args := []string{"run", "--config", file, "--adapter", "caddyfile"}
 		p, err := startProcess("Caddy", &c.logs, bin, args, env, o.workDir)
 		if err != nil {

@@ -1,6 +1,8 @@
 // Package testrig starts the real programs that the tests of bucketcors run
 // against: a MinIO server, a Caddy built with the module, headless Chromium
-// (through chromedp) and the AWS CLI. It is imported by tests only.
+// (through chromedp), the AWS CLI and s3cmd; and for https upstreams, a CA
+// made for the test and a CONNECT proxy that reaches servers by names that
+// resolve nowhere. It is imported by tests only.
 //
 // Every helper takes a testing.TB and registers its clean-up with t.Cleanup,
 // so servers stop and temporary directories go also when a test fails. When a
@@ -32,10 +34,13 @@
 //	BUCKETCORS_CADDY     Caddy binary built with this module (xcaddy)
 //	BUCKETCORS_CHROMIUM  Chromium (Debian's /usr/bin/chromium)
 //	BUCKETCORS_AWS       AWS CLI (Debian's /usr/bin/aws)
+//	BUCKETCORS_S3CMD     s3cmd (Debian's /usr/bin/s3cmd)
+//	BUCKETCORS_JS_BUNDLE the AWS SDK for JavaScript and Uppy, bundled by esbuild
+//	                     (.build/jsclient/sdk.js; see JSBundle)
 //
 // When a variable is unset, the usual places are searched: for MinIO
 // $BUCKETCORS_TOOLS or ~/.cache/bucketcors/bin, then $(go env GOPATH)/bin,
-// then PATH; for Chromium and the AWS CLI /usr/bin, then PATH. Caddy is
+// then PATH; for Chromium, the AWS CLI and s3cmd /usr/bin, then PATH. Caddy is
 // built instead, with `go build ./cmd/caddy` from this checkout, into
 // ~/.cache/bucketcors/dev/caddy; go build leaves an up-to-date binary alone,
 // so that costs well under a second once built, and the binary always has

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +38,8 @@ type Credentials struct {
 // MinIO is a MinIO server on a loopback port with a fresh data directory and
 // fresh root credentials.
 type MinIO struct {
-	// Endpoint is the S3 API's base URL, http://127.0.0.1:<port>.
+	// Endpoint is the S3 API's base URL, http://127.0.0.1:<port>, or
+	// https://127.0.0.1:<port> with MinIOTLS.
 	Endpoint string
 	// AccessKey and SecretKey are the root user's; Region is us-east-1.
 	AccessKey, SecretKey, Region string
@@ -47,20 +49,54 @@ type MinIO struct {
 	bin, addr, consoleAddr string
 	logs                   logBuffer // output of every run, restarts included
 
+	// certsDir is MinIO's --certs-dir when it serves https, and httpClient
+	// the client of the rig's own requests, which trusts its CA.
+	certsDir   string
+	httpClient *http.Client
+
 	mu   sync.Mutex
 	proc *process // nil while stopped
 }
 
+// MinIOOption changes how StartMinIO runs MinIO.
+type MinIOOption func(testing.TB, *MinIO)
+
+// MinIOTLS has MinIO serve its S3 API over https only, with cert (from
+// ca.Issue, for 127.0.0.1 and whatever names the test dials it by), as R2
+// and S3 do. The rig's own requests (readiness, Client and the helpers
+// built on it) trust ca.
+func MinIOTLS(ca *CA, cert ServerCert) MinIOOption {
+	return func(t testing.TB, m *MinIO) {
+		t.Helper()
+		// MinIO reads public.crt and private.key from its certs directory.
+		m.certsDir = t.TempDir()
+		for name, b := range map[string][]byte{"public.crt": cert.CertPEM, "private.key": cert.KeyPEM} {
+			if err := os.WriteFile(filepath.Join(m.certsDir, name), b, 0o600); err != nil {
+				t.Fatalf("testrig: %v", err)
+			}
+		}
+		m.httpClient = &http.Client{Transport: &http.Transport{TLSClientConfig: ca.ClientConfig()}}
+	}
+}
+
 // StartMinIO starts a MinIO server and waits until it is ready. It stops when
 // the test ends.
-func StartMinIO(t testing.TB) *MinIO {
+func StartMinIO(t testing.TB, opts ...MinIOOption) *MinIO {
 	t.Helper()
 	m := &MinIO{
-		AccessKey: "rig" + randomHex(8),
-		SecretKey: randomHex(20),
-		Region:    "us-east-1",
-		Dir:       t.TempDir(),
-		bin:       minioBinary(t),
+		AccessKey:  "rig" + randomHex(8),
+		SecretKey:  randomHex(20),
+		Region:     "us-east-1",
+		Dir:        t.TempDir(),
+		bin:        minioBinary(t),
+		httpClient: &http.Client{},
+	}
+	for _, opt := range opts {
+		opt(t, m)
+	}
+	scheme := "http://"
+	if m.certsDir != "" {
+		scheme = "https://"
 	}
 	t.Cleanup(func() {
 		if m.exitedUnasked() {
@@ -75,7 +111,7 @@ func StartMinIO(t testing.TB) *MinIO {
 	// binary's FreePort; try another then.
 	for attempt := 1; ; attempt++ {
 		m.addr, m.consoleAddr = pickAddr(t), pickAddr(t)
-		m.Endpoint = "http://" + m.addr
+		m.Endpoint = scheme + m.addr
 		err := m.start()
 		if err == nil {
 			return m
@@ -126,11 +162,14 @@ func (m *MinIO) start() error {
 		"MINIO_CI_CD=on",
 	)
 	args := []string{"server", m.Dir, "--address", m.addr, "--console-address", m.consoleAddr}
+	if m.certsDir != "" {
+		args = append(args, "--certs-dir", m.certsDir)
+	}
 	p, err := startProcess("MinIO", &m.logs, m.bin, args, env, m.Dir)
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := &http.Client{Transport: m.httpClient.Transport, Timeout: 2 * time.Second}
 	// /minio/health/ready answers 200 as soon as the HTTP server is up, while
 	// S3 calls still fail with XMinioServerNotInitialized; the cluster check
 	// answers 200 once the object layer, bucket metadata and IAM are
@@ -178,12 +217,16 @@ func (m *MinIO) Credentials() Credentials {
 // Caddy: func(o *s3.Options) { o.BaseEndpoint = aws.String(caddyURL) }.
 func (m *MinIO) Client(t testing.TB, optFns ...func(*s3.Options)) *s3.Client {
 	t.Helper()
-	return s3.New(s3.Options{
+	o := s3.Options{
 		Region:       m.Region,
 		BaseEndpoint: aws.String(m.Endpoint),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(m.AccessKey, m.SecretKey, ""),
-	}, optFns...)
+	}
+	if m.certsDir != "" {
+		o.HTTPClient = m.httpClient
+	}
+	return s3.New(o, optFns...)
 }
 
 // s3Timeout bounds each call of the helpers below.

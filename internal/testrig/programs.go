@@ -174,3 +174,53 @@ func buildDevCaddy() {
 	}
 	devCaddy.path = path
 }
+
+func s3cmdBinary(t testing.TB) string {
+	t.Helper()
+	return findProgram(t, "s3cmd", "BUCKETCORS_S3CMD", "/usr/bin/s3cmd", "s3cmd")
+}
+
+// jsBundlePath is where ./scripts/test.sh writes the bundle, from the
+// module root.
+const jsBundlePath = ".build/jsclient/sdk.js"
+
+// JSBundle returns the path of the AWS SDK for JavaScript and Uppy bundled
+// for the browser (integration/jsclient, built with npm ci and esbuild by
+// ./scripts/test.sh): $BUCKETCORS_JS_BUNDLE, or else .build/jsclient/sdk.js
+// in this checkout. A missing bundle skips the test, or fails it when
+// BUCKETCORS_REQUIRE_INTEGRATION=1.
+func JSBundle(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv("BUCKETCORS_JS_BUNDLE")
+	if path == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			missing(t, "the AWS SDK for JavaScript bundle: BUCKETCORS_JS_BUNDLE is unset and %v; %s", err, installHint)
+			return ""
+		}
+		path = filepath.Join(root, jsBundlePath)
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		missing(t, "the AWS SDK for JavaScript bundle %s is missing (BUCKETCORS_JS_BUNDLE); %s", path, installHint)
+	}
+	return path
+}
+
+// moduleRoot returns the directory of the go.mod above the working
+// directory (go test runs each package in its own directory).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}

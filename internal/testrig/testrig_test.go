@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -303,5 +304,53 @@ func TestAWS(t *testing.T) {
 	_, err = m.AWS(t, "s3api", "get-object", "--bucket", "rig-aws", "--key", "nope", "/dev/null")
 	if err == nil || !strings.Contains(err.Error(), "NoSuchKey") {
 		t.Errorf("get-object of a missing key: %v", err)
+	}
+}
+
+// TestMinIOTLSThroughConnectProxy starts MinIO over https with a
+// certificate of the test's CA, and reaches it by a name that resolves
+// nowhere through a ConnectProxy, as Caddy does with HTTPS_PROXY.
+func TestMinIOTLSThroughConnectProxy(t *testing.T) {
+	t.Parallel()
+	ca := NewCA(t)
+	m := StartMinIO(t, MinIOTLS(ca, ca.Issue(t, "store.test", "127.0.0.1")))
+	if !strings.HasPrefix(m.Endpoint, "https://127.0.0.1:") {
+		t.Fatalf("Endpoint = %q, want https://127.0.0.1:<port>", m.Endpoint)
+	}
+	m.CreateBucket(t, "rig-tls")
+	m.PutObject(t, "rig-tls", "a.txt", []byte("over https"), "text/plain")
+	if body, ok := m.GetObject(t, "rig-tls", "a.txt"); !ok || string(body) != "over https" {
+		t.Fatalf("GetObject = %q, %v", body, ok)
+	}
+
+	proxy := StartConnectProxy(t, map[string]string{"store.test:443": strings.TrimPrefix(m.Endpoint, "https://")})
+	proxyURL, err := url.Parse(proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		Proxy:           http.ProxyURL(proxyURL),
+		TLSClientConfig: ca.ClientConfig(),
+	}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("https://store.test/minio/health/live")
+	if err != nil {
+		t.Fatalf("GET https://store.test through the proxy: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET https://store.test/minio/health/live: %s", resp.Status)
+	}
+	// A name without a route is refused, and the certificate is checked
+	// against the name dialled.
+	if _, err := client.Get("https://elsewhere.test/"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
+		t.Errorf("GET through the proxy to a name without a route: %v, want 403 Forbidden", err)
+	}
+	if got := proxy.Connects(); len(got) != 2 || got[0] != "store.test:443" || got[1] != "elsewhere.test:443" {
+		t.Errorf("Connects() = %v", got)
+	}
+	untrusted := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
+	if _, err := untrusted.Get("https://store.test/minio/health/live"); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("GET with the system's roots: %v, want a certificate error", err)
 	}
 }
