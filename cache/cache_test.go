@@ -716,3 +716,25 @@ func TestTTLJitterSpread(t *testing.T) {
 		t.Errorf("entry TTLs from %v to %v, want them spread over [90s, 110s)", lo, hi)
 	}
 }
+
+// TestTinyCacheHoldsItsSize: a cache of one or two entries works (2Q's
+// ghost list needs at least one entry of its own) and evicts past its size.
+func TestTinyCacheHoldsItsSize(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{1, 2, 3} {
+		clock := newFakeClock()
+		src := newFakeSource(map[string]string{"a": "A", "b": "B", "c": "C", "d": "D"})
+		opts := testOptions(clock)
+		opts.Size = size
+		c := mustNew(t, opts, src.load)
+		for _, k := range []string{"a", "b", "c", "d"} {
+			mustGet(t, c, k)
+		}
+		if n := c.Len(); n != size {
+			t.Errorf("size %d: Len = %d after 4 keys, want %d", size, n, size)
+		}
+		if st := c.Stats(); st.Evictions != uint64(4-size) {
+			t.Errorf("size %d: evictions = %d, want %d", size, st.Evictions, 4-size)
+		}
+	}
+}

@@ -59,7 +59,13 @@ func shardCount(size int) int {
 // newShard returns an empty shard holding up to size entries with a value
 // and negativeSize others.
 func newShard[V any](size, negativeSize int) (*shard[V], error) {
-	positive, err := lru.New2Q[string, *Entry[V]](size)
+	// 2Q keeps a ghost list of half its size; a shard of one entry still
+	// needs a ghost entry of its own.
+	ghosts := lru.Default2QGhostEntries
+	if int(float64(size)*ghosts) < 1 {
+		ghosts = 1
+	}
+	positive, err := lru.New2QParams[string, *Entry[V]](size, lru.Default2QRecentRatio, ghosts)
 	if err != nil {
 		return nil, err
 	}

@@ -221,7 +221,7 @@ func provision(t *testing.T, h *Handler) *Handler {
 			t.Errorf("Cleanup: %v", err)
 		}
 	})
-	h.logger = zap.NewNop()
+	useLogger(h, zap.NewNop())
 	if err := h.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
