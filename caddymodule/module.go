@@ -148,6 +148,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionShared(ctx); err != nil {
 		return err
 	}
+	// Every handler counts its decisions, whatever its sources.
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
 	if err := h.provisionCORSAPI(); err != nil {
 		return err
 	}

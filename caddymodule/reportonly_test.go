@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -237,4 +238,26 @@ func TestModeMustBeKnown(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("JSON config: error %v, want %q", err, want)
 	}
+}
+
+// TestDecisionsAreOnEveryConfigsRegistry: a config whose handlers have only
+// inline policies (no cache) still shows its decisions in /metrics.
+func TestDecisionsAreOnEveryConfigsRegistry(t *testing.T) {
+	ctx, cancel := newTestContext()
+	defer cancel()
+	h := &Handler{Policies: map[string]json.RawMessage{"assets": json.RawMessage(allowing(appOrigin))}, Mode: ModeReportOnly}
+	if err := h.Provision(ctx); err != nil {
+		t.Fatalf("Provision: %v", err)
+	}
+	defer h.Cleanup()
+	families, err := ctx.GetMetricsRegistry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() == "bucketcors_decisions_total" {
+			return
+		}
+	}
+	t.Error("the config's registry has no bucketcors_decisions_total")
 }
