@@ -85,7 +85,8 @@ type Handler struct {
 	// handler judges every request as it would when enforcing, counts and
 	// logs what it would have done, and lets the request through untouched:
 	// preflights reach the next handler, and the origin's own CORS headers
-	// are left as they are.
+	// are left as they are. The ?cors calls of CORSAPI are answered in
+	// either mode.
 	Mode string `json:"mode,omitempty"`
 
 	// state is what Provision builds from the fields above.
