@@ -22,6 +22,7 @@ func init() {
 //	DELETE /bucket_cors/cache/<bucket>     drop one bucket's cached policy
 //	POST   /bucket_cors/refresh            re-read every cached policy in the background
 //	POST   /bucket_cors/refresh/<bucket>   re-read one bucket's policy in the background
+//	POST   /bucket_cors/explain            judge a request by a bucket's live policy, and say why
 //
 // Each answer covers every bucket_cors handler of the running config.
 type AdminAPI struct{}
@@ -42,6 +43,7 @@ func (a AdminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/bucket_cors/cache/", Handler: caddy.AdminHandlerFunc(a.serveCache)},
 		{Pattern: "/bucket_cors/refresh", Handler: caddy.AdminHandlerFunc(a.serveRefresh)},
 		{Pattern: "/bucket_cors/refresh/", Handler: caddy.AdminHandlerFunc(a.serveRefresh)},
+		{Pattern: "/bucket_cors/explain", Handler: caddy.AdminHandlerFunc(a.serveExplain)},
 	}
 }
 
@@ -73,7 +75,7 @@ func (AdminAPI) servePolicy(w http.ResponseWriter, r *http.Request) error {
 	}
 	answers := []effectivePolicy{} // [] rather than null when no handler runs
 	for _, h := range liveHandlers() {
-		ans, err := h.describePolicy(r, bucket)
+		_, ans, err := h.describePolicy(r, bucket)
 		if err != nil {
 			return caddy.APIError{HTTPStatus: http.StatusBadGateway, Err: err}
 		}
@@ -84,8 +86,9 @@ func (AdminAPI) servePolicy(w http.ResponseWriter, r *http.Request) error {
 }
 
 // describePolicy resolves bucket's policy as a request would, loading it if
-// needed, and says where it came from.
-func (h *Handler) describePolicy(r *http.Request, bucket string) (effectivePolicy, error) {
+// needed, and says where it came from. The policy is nil when the bucket
+// has none.
+func (h *Handler) describePolicy(r *http.Request, bucket string) (*policy.Policy, effectivePolicy, error) {
 	ans := effectivePolicy{Source: "none", Policy: json.RawMessage("null")}
 	var pol *policy.Policy
 	switch st, ok := h.static[bucket]; {
@@ -95,7 +98,7 @@ func (h *Handler) describePolicy(r *http.Request, bucket string) (effectivePolic
 	case h.policies != nil:
 		e, err := h.policies.Get(r.Context(), bucket)
 		if err != nil {
-			return ans, err
+			return nil, ans, err
 		}
 		if e.Found {
 			pol, ans.Source, ans.Version, ans.Stale = e.Value.Policy, e.Source, e.Value.Version, e.Stale()
@@ -112,11 +115,11 @@ func (h *Handler) describePolicy(r *http.Request, bucket string) (effectivePolic
 		}
 		raw, err := pol.Document().MarshalR2JSON()
 		if err != nil {
-			return ans, err
+			return nil, ans, err
 		}
 		ans.Policy = raw
 	}
-	return ans, nil
+	return pol, ans, nil
 }
 
 func (AdminAPI) serveCache(w http.ResponseWriter, r *http.Request) error {

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -16,6 +17,12 @@ import (
 // returns the answer and the handler's error.
 func callAdmin(t *testing.T, method, path string) (*httptest.ResponseRecorder, error) {
 	t.Helper()
+	return callAdminWith(t, method, path, nil)
+}
+
+// callAdminWith is callAdmin with a request body.
+func callAdminWith(t *testing.T, method, path string, body io.Reader) (*httptest.ResponseRecorder, error) {
+	t.Helper()
 	mux := http.NewServeMux()
 	var handlerErr error
 	for _, route := range (AdminAPI{}).Routes() {
@@ -25,7 +32,7 @@ func callAdmin(t *testing.T, method, path string) (*httptest.ResponseRecorder, e
 		})
 	}
 	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	mux.ServeHTTP(rec, httptest.NewRequest(method, path, body))
 	return rec, handlerErr
 }
 

@@ -71,7 +71,17 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			secret_key <secret>   # each access_key followed by its secret_key
 //			region     <region>
 //		}
+//		mode  enforce | report_only
+//		debug
 //	}
+//
+// mode report_only judges every request by the policy, counts the decisions
+// in bucketcors_decisions_total and logs each refusal it would make (once a
+// minute per bucket and origin), but lets every request through untouched:
+// preflights reach the next handler, and the origin's CORS headers stay. The
+// default, enforce, answers by the policy. debug adds a Bucket-Cors-Debug
+// header with the verdict to every answer to a request with an Origin; it
+// shows any caller the shape of the policy, so it is off by default.
 //
 // Every policy is validated here, so `caddy adapt` reports a bad one with the
 // line it is on.
@@ -99,6 +109,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.unmarshalCache(d)
 		case "cors_api":
 			err = h.unmarshalCORSAPI(d)
+		case "mode":
+			err = h.unmarshalMode(d)
+		case "debug":
+			err = h.unmarshalDebug(d)
 		default:
 			err = d.Errf("unknown subdirective %q of bucket_cors", d.Val())
 		}
@@ -396,6 +410,33 @@ func (h *Handler) unmarshalCORSAPI(d *caddyfile.Dispenser) error {
 		return d.Errf("cors_api needs at least one access_key with its secret_key")
 	}
 	h.CORSAPI = api
+	return nil
+}
+
+// unmarshalMode reads `mode enforce|report_only`.
+func (h *Handler) unmarshalMode(d *caddyfile.Dispenser) error {
+	if h.Mode != "" {
+		return d.Errf("mode is given twice")
+	}
+	if err := oneArg(d, &h.Mode); err != nil {
+		return err
+	}
+	if h.Mode != ModeEnforce && h.Mode != ModeReportOnly {
+		return d.Errf("mode %q: use %s (answer by the policy, the default) or %s (judge and count, but let every request through)",
+			h.Mode, ModeEnforce, ModeReportOnly)
+	}
+	return nil
+}
+
+// unmarshalDebug reads `debug`, which takes no argument.
+func (h *Handler) unmarshalDebug(d *caddyfile.Dispenser) error {
+	if h.Debug {
+		return d.Errf("debug is given twice")
+	}
+	if d.NextArg() {
+		return d.Errf("debug takes no argument, got %q; write debug alone to turn it on", d.Val())
+	}
+	h.Debug = true
 	return nil
 }
 

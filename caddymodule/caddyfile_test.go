@@ -199,6 +199,21 @@ func TestCaddyfileSubdirectivesBecomeTheJSONConfig(t *testing.T) {
 			want: `{"cache": {"size": 500, "ttl": 60000000000, "stale": 3600000000000, "load_timeout": 2000000000}}`,
 		},
 		{
+			name: "report_only with the debug header",
+			input: `bucket_cors {
+				mode report_only
+				debug
+			}`,
+			want: `{"mode": "report_only", "debug": true}`,
+		},
+		{
+			name: "enforce, said outright",
+			input: `bucket_cors {
+				mode enforce
+			}`,
+			want: `{"mode": "enforce"}`,
+		},
+		{
 			name: "cache ttl in days, as Caddy's durations allow",
 			input: `bucket_cors {
 				cache {
@@ -367,6 +382,18 @@ func TestCaddyfileMistakesAreReportedWithTheirLine(t *testing.T) {
 			[]string{`cache stale "0s": give a duration above 0`, "Testfile:4"}},
 		{"cache load_timeout not a duration", "bucket_cors {\n\tcache {\n\t\tload_timeout 5\n\t}\n}",
 			[]string{`cache load_timeout "5": give a duration above 0`, "Testfile:4"}},
+		// mode and debug
+		{"unknown mode", "bucket_cors {\n\tmode bogus\n}",
+			[]string{`mode "bogus": use enforce (answer by the policy, the default) or report_only`, "Testfile:2"}},
+		{"mode without argument", "bucket_cors {\n\tmode\n}",
+			[]string{"mode takes one argument", "Testfile:2"}},
+		{"mode twice", "bucket_cors {\n\tmode enforce\n\tmode report_only\n}",
+			[]string{"mode is given twice", "Testfile:3"}},
+		{"debug with an argument", "bucket_cors {\n\tdebug on\n}",
+			[]string{`debug takes no argument, got "on"; write debug alone to turn it on`, "Testfile:2"}},
+		{"debug twice", "bucket_cors {\n\tdebug\n\tdebug\n}",
+			[]string{"debug is given twice", "Testfile:3"}},
+
 		{"unknown field in cache", "bucket_cors {\n\tcache {\n\t\tmax_entries 10\n\t}\n}",
 			[]string{`unknown subdirective "max_entries"; use one of load_timeout, max_loads, size, stale, ttl`, "Testfile:3"}},
 	}

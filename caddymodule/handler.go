@@ -22,8 +22,11 @@ var (
 
 // ServeHTTP answers OPTIONS requests (and, with cors_api, the bucket CORS
 // API) itself, and passes every other request to next, rewriting the CORS
-// headers of whatever comes back.
+// headers of whatever comes back. In report_only mode it only judges.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.reportOnly {
+		return h.serveReportOnly(w, r, next)
+	}
 	origin, hasOrigin := requestOrigin(r)
 	if r.Method == http.MethodOptions {
 		if len(r.Header["Origin"]) == 0 {
@@ -41,16 +44,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.serveCORSAPI(w, r, h.bucketOf(r))
 	}
 	if !hasOrigin {
-		// No Origin, no grant: the answer needs no policy, so it never
-		// waits for one.
-		return h.serveActual(w, r, policy.Grant{}, next)
+		// No Origin (or several), no grant: the answer needs no policy, so
+		// it never waits for one.
+		debug := ""
+		if h.Debug && len(r.Header["Origin"]) > 1 {
+			debug = verdictSeveralOrigins
+		}
+		return h.serveActual(w, r, policy.Grant{}, debug, next)
 	}
 	bucket := h.bucketOf(r)
 	pol, err := h.policyFor(r.Context(), bucket)
 	if err != nil {
 		return h.servePolicyUnavailable(w, r, bucket, err, next)
 	}
-	return h.serveActual(w, r, actualGrant(pol, r, origin), next)
+	grant := actualGrant(pol, r, origin)
+	h.count(decisionOf(pol, grant.Allowed))
+	debug := ""
+	if h.Debug {
+		debug = verdict(pol, r)
+	}
+	return h.serveActual(w, r, grant, debug, next)
 }
 
 // actualGrant judges a request that is not a preflight. One that carries
@@ -73,9 +86,10 @@ func actualGrant(pol *policy.Policy, r *http.Request, origin string) policy.Gran
 }
 
 // serveActual lets next answer and rewrites the CORS headers of its answer,
-// also when next fails and the server writes the error status.
-func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, grant policy.Grant, next caddyhttp.Handler) error {
-	cw := &corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, grant: grant}
+// also when next fails and the server writes the error status. A debug
+// verdict other than "" goes in the debug header.
+func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, grant policy.Grant, debug string, next caddyhttp.Handler) error {
+	cw := &corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, grant: grant, debug: debug}
 	err := next.ServeHTTP(cw, r)
 	// When next wrote nothing, the server sends the header map as it stands
 	// once we return, or writes the error status on it: either way it must
@@ -89,13 +103,21 @@ func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, grant poli
 // request goes on without CORS headers.
 func (h *Handler) servePolicyUnavailable(w http.ResponseWriter, r *http.Request, bucket string, err error, next caddyhttp.Handler) error {
 	h.logger.Debug("bucket policy unavailable", zap.String("bucket", bucket), zap.Error(err))
+	h.count(decisionRefused)
+	debug := ""
+	if h.Debug {
+		debug = verdictUnavailable
+	}
 	if r.Method == http.MethodOptions {
+		if debug != "" {
+			setDebug(w.Header(), debug)
+		}
 		if errors.Is(err, cache.ErrTooManyLoads) {
 			return errSlowDown.Write(w, "")
 		}
 		return errPolicyUnavailable.Write(w, "")
 	}
-	return h.serveActual(w, r, policy.Grant{}, next)
+	return h.serveActual(w, r, policy.Grant{}, debug, next)
 }
 
 // requestOrigin returns the request's Origin when it has exactly one.

@@ -70,8 +70,8 @@ func (cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(entriesDesc, entries)
 }
 
-// registerMetrics adds the collector to a config's registry. Every handler
-// of a config calls it; the first registration counts, the others find it
+// registerMetrics adds the collectors to a config's registry. Every handler
+// of a config calls it; the first registration counts, the others find them
 // there already. A context without a registry (a bare caddy.Context{}, as in
 // tests) has a nil *Registry, which must not reach Register as a non-nil
 // Registerer.
@@ -79,10 +79,12 @@ func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
-	err := reg.Register(cacheCollector{})
-	var already prometheus.AlreadyRegisteredError
-	if errors.As(err, &already) {
-		return nil
+	for _, c := range []prometheus.Collector{cacheCollector{}, decisionCollector{}} {
+		err := reg.Register(c)
+		var already prometheus.AlreadyRegisteredError
+		if err != nil && !errors.As(err, &already) {
+			return err
+		}
 	}
-	return err
+	return nil
 }

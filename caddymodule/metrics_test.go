@@ -52,8 +52,8 @@ func metricValue(typ dto.MetricType, m *dto.Metric) float64 {
 }
 
 // isolateMetrics starts the test with no counters: it needs every other
-// test's handlers retired, and sets the retired handlers' totals aside
-// until the test ends.
+// test's handlers retired, and sets the retired handlers' totals and the
+// decision counts aside until the test ends.
 func isolateMetrics(t *testing.T) {
 	t.Helper()
 	handlers.Lock()
@@ -63,10 +63,21 @@ func isolateMetrics(t *testing.T) {
 	}
 	saved := handlers.retired
 	handlers.retired = cacheTotals{}
+	var savedDecisions [2][decisionCount]uint64
+	for mode := range decisions {
+		for d := range decisions[mode] {
+			savedDecisions[mode][d] = decisions[mode][d].Swap(0)
+		}
+	}
 	t.Cleanup(func() {
 		handlers.Lock()
 		defer handlers.Unlock()
 		handlers.retired = saved
+		for mode := range decisions {
+			for d := range decisions[mode] {
+				decisions[mode][d].Add(savedDecisions[mode][d])
+			}
+		}
 	})
 }
 
@@ -129,6 +140,13 @@ func TestMetricsCountCacheLookups(t *testing.T) {
 		`bucketcors_policy_loads_total{result="error",source="policy_dir"}`: 1,
 		`bucketcors_policy_loads_total{result="not_found",source="none"}`:   1,
 		"bucketcors_cache_entries":                                          2,
+		// Every lookup was a preflight from the app.
+		`bucketcors_decisions_total{decision="allowed",mode="enforce"}`:       6,
+		`bucketcors_decisions_total{decision="refused",mode="enforce"}`:       0,
+		`bucketcors_decisions_total{decision="no_policy",mode="enforce"}`:     2,
+		`bucketcors_decisions_total{decision="allowed",mode="report_only"}`:   0,
+		`bucketcors_decisions_total{decision="refused",mode="report_only"}`:   0,
+		`bucketcors_decisions_total{decision="no_policy",mode="report_only"}`: 0,
 	}
 	if got := gatherMetrics(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("metrics:\n got: %v\nwant: %v", got, want)

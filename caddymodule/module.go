@@ -76,6 +76,19 @@ type Handler struct {
 	// here, keeping the policies in PolicyStore.
 	CORSAPI *CORSAPI `json:"cors_api,omitempty"`
 
+	// Debug adds a Bucket-Cors-Debug header to every answer to a request
+	// with an Origin: the verdict in the words of `caddy bucket-cors
+	// explain`. Off by default: it shows any caller the shape of the policy.
+	Debug bool `json:"debug,omitempty"`
+
+	// Mode is "enforce" (the default) or "report_only". In report_only the
+	// handler judges every request as it would when enforcing, counts and
+	// logs what it would have done, and lets the request through untouched:
+	// preflights reach the next handler, and the origin's own CORS headers
+	// are left as they are. The ?cors calls of CORSAPI are answered in
+	// either mode.
+	Mode string `json:"mode,omitempty"`
+
 	// state is what Provision builds from the fields above.
 	state
 }
@@ -98,6 +111,9 @@ type state struct {
 	policies *cache.Cache[source.Result]
 	corsAPI  *s3api.CORSAPI
 	logger   *zap.Logger
+	// reportOnly is Mode == "report_only"; refusals limits its log lines.
+	reportOnly bool
+	refusals   *refusalLog
 	// now is the clock of the cache and the CORS API; tests set it before
 	// Provision.
 	now func() time.Time
@@ -123,11 +139,18 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.Bucket = DefaultBucket
 	}
 	h.bucketName = newBucketNamer(h.Bucket)
+	if err := h.provisionMode(); err != nil {
+		return err
+	}
 
 	if err := h.compileStatic(); err != nil {
 		return err
 	}
 	if err := h.provisionShared(ctx); err != nil {
+		return err
+	}
+	// Every handler counts its decisions, whatever its sources.
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	if err := h.provisionCORSAPI(); err != nil {

@@ -23,11 +23,16 @@ func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket 
 	if values := r.Header["Access-Control-Request-Method"]; len(values) > 0 {
 		method = values[0]
 	}
+	if h.Debug {
+		setDebug(w.Header(), verdict(pol, r))
+	}
 	if pol == nil {
+		h.count(decisionNoPolicy)
 		return s3api.PreflightRefusal(false, method, s3api.ResourceBucket).Write(w, preflightVary)
 	}
 
 	res := pol.Preflight(origin, method, r.Header["Access-Control-Request-Headers"])
+	h.count(decisionOf(pol, res.Allowed))
 	if !res.Allowed {
 		h.logRefusal(bucket, origin, method, &res)
 		return s3api.PreflightRefusal(true, method, h.resourceType(r)).Write(w, preflightVary)

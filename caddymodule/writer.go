@@ -17,6 +17,8 @@ type corsWriter struct {
 	caddyhttp.ResponseWriterWrapper
 	grant   policy.Grant
 	applied bool
+	// debug is the verdict for the debug header, "" when it is off.
+	debug string
 	// values backs the header values this writer sets, so that a response
 	// costs no allocation beyond the writer itself and no two responses
 	// share a slice that a later handler might edit in place.
@@ -36,6 +38,9 @@ func (cw *corsWriter) apply() {
 		mergeVary(h, grantVary, cw.values[grantHeaderCount:])
 	} else {
 		mergeVary(h, refusalVary, cw.values[grantHeaderCount:])
+	}
+	if cw.debug != "" {
+		setDebug(h, cw.debug)
 	}
 }
 
