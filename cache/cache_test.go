@@ -475,9 +475,11 @@ func TestScanDoesNotPushOutHotKeys(t *testing.T) {
 	tests := []struct {
 		name     string
 		scanHits bool // the scanned keys have values
+		uses     int  // Gets of each scanned key
 	}{
-		{"made-up keys (negative entries)", false},
-		{"real keys each used once", true},
+		{"made-up keys (negative entries)", false, 1},
+		{"made-up keys, each asked for twice", false, 2},
+		{"real keys each used once", true, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -498,7 +500,9 @@ func TestScanDoesNotPushOutHotKeys(t *testing.T) {
 			}
 
 			for i := range scanned {
-				mustGet(t, c, "scan-"+strings.Repeat("x", i%7)+string(rune(0x4e00+i)))
+				for range tt.uses {
+					mustGet(t, c, "scan-"+strings.Repeat("x", i%7)+string(rune(0x4e00+i)))
+				}
 			}
 			before := loads.Load()
 			for i := range hot {

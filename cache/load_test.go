@@ -65,7 +65,10 @@ func (s *slowSource) set(key, value string) {
 
 func (s *slowSource) load(_ context.Context, key string) (string, string, bool, error) {
 	if s.calls.Add(1) > s.free {
-		s.started <- struct{}{}
+		select {
+		case s.started <- struct{}{}:
+		default: // more loads than a test expects: it fails on their count
+		}
 		<-s.release
 	}
 	s.mu.Lock()
