@@ -229,7 +229,7 @@ http://%[6]s {
 			"Access-Control-Allow-Origin":      storeAppOrigin,
 			"Access-Control-Allow-Credentials": "true",
 			"Access-Control-Allow-Methods":     "PUT, POST",
-			"Access-Control-Allow-Headers":     "content-type,x-amz-meta-owner",
+			"Access-Control-Allow-Headers":     "content-type, x-amz-meta-owner",
 			"Access-Control-Expose-Headers":    "ETag, x-amz-request-id",
 			"Access-Control-Max-Age":           "3000",
 		})

@@ -104,7 +104,7 @@ func TestMinIOCORSHeadersNeverReachClients(t *testing.T) {
 			"Access-Control-Allow-Origin":      allowed,
 			"Access-Control-Allow-Credentials": "true",
 			"Access-Control-Allow-Methods":     "GET, PUT, HEAD",
-			"Access-Control-Allow-Headers":     "content-type,x-amz-meta-owner", // lower case
+			"Access-Control-Allow-Headers":     "content-type, x-amz-meta-owner", // lower case
 			"Access-Control-Expose-Headers":    "ETag, x-amz-version-id",
 			"Access-Control-Max-Age":           "600",
 		})

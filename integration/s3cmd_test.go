@@ -55,7 +55,7 @@ func TestS3cmdConfiguresBucketCORSAtTheEdge(t *testing.T) {
 		"Access-Control-Allow-Origin":      "https://s3cmd.example.com",
 		"Access-Control-Allow-Credentials": "true",
 		"Access-Control-Allow-Methods":     "PUT, GET",
-		"Access-Control-Allow-Headers":     "content-type,x-amz-meta-owner",
+		"Access-Control-Allow-Headers":     "content-type, x-amz-meta-owner",
 		"Access-Control-Expose-Headers":    "ETag",
 		"Access-Control-Max-Age":           "900",
 	}
