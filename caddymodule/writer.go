@@ -22,7 +22,7 @@ type corsWriter struct {
 	// values backs the header values this writer sets, so that a response
 	// costs no allocation beyond the writer itself and no two responses
 	// share a slice that a later handler might edit in place.
-	values [grantHeaderCount + 1]string
+	values [grantHeaderCount + 2]string
 }
 
 // apply removes the origin's CORS headers and sets the policy's, once.
@@ -119,33 +119,55 @@ var (
 	refusalVary = grantVary[:1]
 )
 
-// grantVaryLine is grantVary as one header line, as S3 writes it.
-const grantVaryLine = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
+// grantVaryLine is grantVary as one header line, as S3 writes it;
+// restOfGrantVaryLine is what a grant adds to an origin's Vary: Origin.
+const (
+	grantVaryLine       = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
+	restOfGrantVaryLine = "Access-Control-Request-Headers, Access-Control-Request-Method"
+)
 
 // mergeVary adds to h's Vary the names it lacks (a "*" covers them all),
-// never duplicating or replacing a line the origin sent. slot backs the
-// header value when Vary was absent, so that the common case allocates
-// nothing.
-func mergeVary(h http.Header, names []string, slot []string) {
+// never duplicating or replacing a line the origin sent. slots (two) back
+// the header value in the common cases, an absent Vary or one line of the
+// origin's, so that merging allocates nothing there.
+func mergeVary(h http.Header, names []string, slots []string) {
 	lines := h["Vary"]
-	if len(lines) == 0 {
-		if len(names) == len(grantVary) {
-			slot[0] = grantVaryLine
-		} else {
-			slot[0] = names[0]
-		}
-		h["Vary"] = slot[:1:1]
-		return
+	line := varyLine(names, lines)
+	switch {
+	case line == "":
+	case len(lines) == 0:
+		slots[0] = line
+		h["Vary"] = slots[:1:1]
+	case len(lines) == 1:
+		slots[0], slots[1] = lines[0], line
+		h["Vary"] = slots[:2:2]
+	default:
+		h["Vary"] = append(lines, line)
 	}
-	var missing []string
+}
+
+// varyLine returns the line of the names that lines lack, "" when none. The
+// usual lines are constants; another mix (rare) is built.
+func varyLine(names, lines []string) string {
+	var lacking [3]string
+	n := 0
 	for _, name := range names {
 		if !varyCovers(lines, name) {
-			missing = append(missing, name)
+			lacking[n] = name
+			n++
 		}
 	}
-	if len(missing) > 0 {
-		h["Vary"] = append(lines, strings.Join(missing, ", "))
+	switch {
+	case n == 0:
+		return ""
+	case n == len(grantVary):
+		return grantVaryLine
+	case n == 2 && lacking[0] == grantVary[1] && lacking[1] == grantVary[2]:
+		return restOfGrantVaryLine
+	case n == 1:
+		return lacking[0]
 	}
+	return strings.Join(lacking[:n], ", ")
 }
 
 // varyCovers reports whether the Vary lines already name name, or "*".
