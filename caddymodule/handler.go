@@ -27,9 +27,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if h.reportOnly {
 		return h.serveReportOnly(w, r, next)
 	}
-	origin, hasOrigin := requestOrigin(r)
+	origins := r.Header["Origin"]
 	if r.Method == http.MethodOptions {
-		if len(r.Header["Origin"]) == 0 {
+		if len(origins) == 0 {
 			// S3's answer, whatever the bucket and its policy.
 			return errOriginNeeded.Write(w, "")
 		}
@@ -43,11 +43,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if h.isCORSAPICall(r) {
 		return h.serveCORSAPI(w, r, h.bucketOf(r))
 	}
-	if !hasOrigin {
+	if len(origins) != 1 {
 		// No Origin (or several), no grant: the answer needs no policy, so
 		// it never waits for one.
 		debug := ""
-		if h.Debug && len(r.Header["Origin"]) > 1 {
+		if h.Debug && len(origins) > 1 {
 			debug = verdictSeveralOrigins
 		}
 		return h.serveActual(w, r, policy.Grant{}, debug, next)
@@ -57,7 +57,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if err != nil {
 		return h.servePolicyUnavailable(w, r, bucket, err, next)
 	}
-	grant := actualGrant(pol, r, origin)
+	grant := actualGrant(pol, r, origins[0])
 	h.count(decisionOf(pol, grant.Allowed))
 	debug := ""
 	if h.Debug {

@@ -22,20 +22,25 @@ const (
 // without Access-Control-Request-Method.
 var refusalMethods = []string{"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS"}
 
-type refusalKey struct{ method, resourceType string }
-
-// refusals holds S3's 403 answers to refused preflights, rendered once, so
-// that a flood of refused preflights costs no rendering.
-var refusals = func() map[bool]map[refusalKey]*Rendered {
-	m := map[bool]map[refusalKey]*Rendered{true: {}, false: {}}
+// refusals holds S3's 403 answers to refused preflights by method, rendered
+// once, so that a flood of refused preflights costs no rendering: for each
+// method, [policy exists][on an object].
+var refusals = func() map[string]*[2][2]*Rendered {
+	m := make(map[string]*[2][2]*Rendered, len(refusalMethods))
 	for _, method := range refusalMethods {
-		for _, rt := range []string{ResourceBucket, ResourceObject} {
-			m[true][refusalKey{method, rt}] = renderRefusal(true, method, rt)
-			m[false][refusalKey{method, rt}] = renderRefusal(false, method, rt)
+		var r [2][2]*Rendered
+		for exists := range 2 {
+			for object := range 2 {
+				r[exists][object] = renderRefusal(exists == 1, method, resourceTypes[object])
+			}
 		}
+		m[method] = &r
 	}
 	return m
 }()
+
+// resourceTypes are indexed by "on an object".
+var resourceTypes = [2]string{ResourceBucket, ResourceObject}
 
 func renderRefusal(enabled bool, method, resourceType string) *Rendered {
 	msg := msgCORSNotAllowed
@@ -57,8 +62,15 @@ func PreflightRefusal(policyExists bool, method, resourceType string) *Rendered 
 	if !policyExists {
 		resourceType = ResourceBucket
 	}
-	if r, ok := refusals[policyExists][refusalKey{method, resourceType}]; ok {
-		return r
+	if r, ok := refusals[method]; ok {
+		exists, object := 0, 0
+		if policyExists {
+			exists = 1
+		}
+		if resourceType == ResourceObject {
+			object = 1
+		}
+		return r[exists][object]
 	}
 	return renderRefusal(policyExists, method, resourceType)
 }
