@@ -89,12 +89,15 @@ func actualGrant(pol *policy.Policy, r *http.Request, origin string) policy.Gran
 // also when next fails and the server writes the error status. A debug
 // verdict other than "" goes in the debug header.
 func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, grant policy.Grant, debug string, next caddyhttp.Handler) error {
-	cw := &corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, grant: grant, debug: debug}
+	cw := writerPool.Get().(*corsWriter)
+	*cw = corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, grant: grant, debug: debug}
 	err := next.ServeHTTP(cw, r)
 	// When next wrote nothing, the server sends the header map as it stands
 	// once we return, or writes the error status on it: either way it must
 	// carry the policy's headers (and the grant lets a page read an error).
 	cw.apply()
+	*cw = corsWriter{} // drop the references to this request
+	writerPool.Put(cw)
 	return err
 }
 
