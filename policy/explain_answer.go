@@ -43,13 +43,17 @@ func (e *Explanation) grant(res *PreflightResult) {
 	e.header("Vary", grantVary)
 }
 
-// refuse sets the proxy's own answer to a preflight it refuses.
+// refuse sets the proxy's own answer to a preflight it refuses. A 403
+// carries the three-name Vary, as every preflight answer does: each of
+// those request headers changes it. S3's 400 for a missing Origin has none.
 func (e *Explanation) refuse(status int, body s3ErrorBody) {
 	e.Status = status
 	e.Body = body.render()
 	e.header("Content-Type", "application/xml")
 	e.header("Content-Length", strconv.Itoa(len(e.Body)))
-	e.header("Vary", "Origin")
+	if status == http.StatusForbidden {
+		e.header("Vary", grantVary)
+	}
 }
 
 func (e *Explanation) header(name, value string) {
