@@ -32,7 +32,7 @@ const (
 
 // The answers' headers, as the proxy sets them.
 var (
-	varyOrigin     = []Header{{"Vary", "Origin"}}
+	varyOrigin = []Header{{"Vary", "Origin"}}
 	// refusalHeaders are those of the proxy's S3 error answer to a
 	// preflight: a 403 has the three-name Vary of every preflight answer,
 	// S3's 400 for a missing Origin none.
