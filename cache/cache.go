@@ -16,14 +16,19 @@
 // TTL, so that an outage costs each key one load per backoff, not one per
 // request.
 //
-// Entries with a value are kept in a 2Q cache of Options.Size; "no value"
-// entries and error entries in a separate LRU of Options.NegativeSize, so
-// that requests for made-up keys cannot push out a real entry. At most
-// Options.MaxLoads loads run at once; past that, a Get that would wait
-// fails with ErrTooManyLoads and a background refresh waits for a later
-// Get. The cache is sharded by key hash, each shard with its own locks and
-// hit counters, so that a hit takes no lock that every request shares and
-// allocates nothing.
+// Up to Options.Size entries with a value are kept, and apart from them up
+// to Options.NegativeSize "no value" and error entries, so that requests
+// for made-up keys cannot push out a real entry. Each kind is evicted like
+// CLOCK: the least recently stored entry goes, unless a Get used it since
+// the eviction sweep last passed it. At most Options.MaxLoads loads run at
+// once; past that, a Get that would wait fails with ErrTooManyLoads and a
+// background refresh waits for a later Get.
+//
+// A Get that finds its key takes no lock and allocates nothing: it reads a
+// concurrent index (sync.Map), marks the entry used only when it is not
+// marked yet, and counts itself in counters striped per CPU, so that hits
+// on many CPUs write no memory in common. Writes, loads in flight and the
+// eviction lists are sharded by key hash, each shard under its own lock.
 //
 // The package is generic over the value type and knows nothing of CORS or
 // Caddy; its clock and random source are injected through Options.
@@ -35,6 +40,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // LoadFunc loads the value for key from its sources. found=false with a nil
@@ -46,12 +53,15 @@ import (
 // return when ctx is done.
 type LoadFunc[V any] func(ctx context.Context, key string) (value V, source string, found bool, err error)
 
-// Cache is a sharded cache of entries with stale-while-revalidate,
-// single-flight loads, remembered failures and negative entries. It is safe
-// for concurrent use.
+// Cache is a cache of entries with stale-while-revalidate, single-flight
+// loads, remembered failures and negative entries. It is safe for
+// concurrent use.
 type Cache[V any] struct {
-	opts   Options
-	load   LoadFunc[V]
+	opts Options
+	load LoadFunc[V]
+	// index maps each cached key to its node. Only writers, under the
+	// lock of the key's shard, change it.
+	index  sync.Map
 	seed   maphash.Seed
 	shards []*shard[V]
 	// mask selects a shard from a key's hash; len(shards) is a power of two.
@@ -60,6 +70,7 @@ type Cache[V any] struct {
 	// before is then due for a refresh.
 	generation atomic.Uint64
 
+	hits  hitCounters
 	stats counters
 	// loadsInFlight counts the loads running, against MaxLoads.
 	loadsInFlight atomic.Int64
@@ -97,6 +108,7 @@ func New[V any](opts Options, load LoadFunc[V]) (*Cache[V], error) {
 		}
 		c.shards[i] = sh
 	}
+	c.hits.init()
 	return c, nil
 }
 
@@ -104,18 +116,27 @@ func ceilDiv(a, b int) int {
 	return (a + b - 1) / b
 }
 
-// shardOf returns the shard that holds key.
+// shardOf returns the shard that keeps the books of key.
 func (c *Cache[V]) shardOf(key string) *shard[V] {
 	return c.shards[maphash.String(c.seed, key)&c.mask]
 }
 
+// lookup returns the node of key from the index, without a lock.
+func (c *Cache[V]) lookup(key string) (*node[V], bool) {
+	v, ok := c.index.Load(key)
+	if !ok {
+		return nil, false
+	}
+	return v.(*node[V]), true
+}
+
 // Get returns the key's entry.
 //
-// A key with an entry is answered from it at once, without allocating: a
-// good entry however old (but see Options.Stale), an error entry's error
-// until its backoff ends. When the entry is past its TTL, Get also starts
-// one background load of the key, unless one is in flight or MaxLoads are;
-// its result replaces the entry.
+// A key with an entry is answered from it at once, without a lock or an
+// allocation: a good entry however old (but see Options.Stale), an error
+// entry's error until its backoff ends. When the entry is past its TTL, Get
+// also starts one background load of the key, unless one is in flight or
+// MaxLoads are; its result replaces the entry.
 //
 // A key with no entry (or none that may be served) is loaded, with at most
 // one load per key in flight, whose result every Get waiting for it shares.
@@ -130,18 +151,22 @@ func (c *Cache[V]) shardOf(key string) *shard[V] {
 // error is Rejected. Otherwise the failure is remembered as an error entry,
 // which Get answers with the load's error for a backoff.
 func (c *Cache[V]) Get(ctx context.Context, key string) (*Entry[V], error) {
-	sh := c.shardOf(key)
-	if e, ok := sh.get(key); ok {
+	if n, ok := c.lookup(key); ok {
+		e := n.entry.Load()
 		now := c.opts.Now()
 		if c.servable(e, now) {
-			if c.due(e, now) {
-				c.refreshDue(ctx, sh, key)
+			if !n.used.Load() {
+				n.used.Store(true)
 			}
-			return sh.serve(e)
+			if c.due(e, now) {
+				c.refreshDue(ctx, c.shardOf(key), key)
+			}
+			c.hits.add(e.Err, e.kept)
+			return e.answer()
 		}
 	}
 	c.stats.misses.Add(1)
-	return c.await(ctx, sh, key)
+	return c.await(ctx, c.shardOf(key), key)
 }
 
 // Put stores an entry for key, loaded now, replacing any entry and any
@@ -163,7 +188,7 @@ func (c *Cache[V]) Invalidate(key string) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	sh.supersede(key)
-	sh.remove(key)
+	c.remove(sh, key)
 }
 
 // InvalidateAll drops every entry. No load in flight is cached.
@@ -171,7 +196,9 @@ func (c *Cache[V]) InvalidateAll() {
 	for _, sh := range c.shards {
 		sh.mu.Lock()
 		sh.supersedeAll()
-		sh.purge()
+		for _, key := range sh.keys() {
+			c.remove(sh, key)
+		}
 		sh.mu.Unlock()
 	}
 }
@@ -179,7 +206,11 @@ func (c *Cache[V]) InvalidateAll() {
 // Peek returns the cached entry of key, error entries included, whether or
 // not Get would serve it, without loading it and without marking it used.
 func (c *Cache[V]) Peek(key string) (*Entry[V], bool) {
-	return c.shardOf(key).peek(key)
+	n, ok := c.lookup(key)
+	if !ok {
+		return nil, false
+	}
+	return n.entry.Load(), true
 }
 
 // Len returns the number of entries cached, of every kind.
@@ -191,10 +222,42 @@ func (c *Cache[V]) Len() int {
 	return n
 }
 
-// store puts e under key in sh and counts the entry it evicts, if any. The
-// caller holds sh.mu.
+// store makes e the entry of key, in the list for its kind, evicting
+// another key if that list is full. The caller holds sh.mu.
 func (c *Cache[V]) store(sh *shard[V], key string, e *Entry[V]) {
-	if sh.store(key, e) {
-		c.stats.evictions.Add(1)
+	if n, ok := sh.node(key); ok {
+		from, _ := sh.listFor(n.entry.Load())
+		n.entry.Store(e)
+		if to, capacity := sh.listFor(e); to != from {
+			from.Remove(key)
+			c.insert(sh, to, capacity, key, n)
+		}
+		return
 	}
+	n := &node[V]{}
+	n.entry.Store(e)
+	to, capacity := sh.listFor(e)
+	c.insert(sh, to, capacity, key, n)
+	c.index.Store(key, n)
+}
+
+// insert adds n under key to l, which holds up to capacity nodes, after
+// making room for it. The caller holds sh.mu.
+func (c *Cache[V]) insert(sh *shard[V], l *simplelru.LRU[string, *node[V]], capacity int, key string, n *node[V]) {
+	sh.makeRoom(l, capacity, func(key string, n *node[V]) {
+		c.index.CompareAndDelete(key, n)
+		c.stats.evictions.Add(1)
+	})
+	l.Add(key, n)
+}
+
+// remove drops the entry of key. The caller holds sh.mu.
+func (c *Cache[V]) remove(sh *shard[V], key string) {
+	n, ok := sh.node(key)
+	if !ok {
+		return
+	}
+	sh.positive.Remove(key)
+	sh.negative.Remove(key)
+	c.index.CompareAndDelete(key, n)
 }

@@ -441,7 +441,7 @@ func TestNegativeEntries(t *testing.T) {
 	}
 }
 
-func TestEvictionPrefersKeysUsedOnce(t *testing.T) {
+func TestEvictionSparesKeysInUse(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "1", "b": "2", "c": "3", "d": "4"})
@@ -451,9 +451,10 @@ func TestEvictionPrefersKeysUsedOnce(t *testing.T) {
 
 	mustGet(t, c, "a")
 	mustGet(t, c, "b")
-	mustGet(t, c, "a") // a is used again: it outlives keys used once
-	mustGet(t, c, "c") // evicts b
+	mustGet(t, c, "a") // a is used: the sweep passes over it once
+	mustGet(t, c, "c") // evicts b, the oldest key not used since stored
 	c.Peek("c")        // Peek must not count as a use of c
+	mustGet(t, c, "a") // a is used again
 	mustGet(t, c, "d") // evicts c
 
 	for key, want := range map[string]bool{"a": true, "b": false, "c": false, "d": true} {
@@ -467,6 +468,30 @@ func TestEvictionPrefersKeysUsedOnce(t *testing.T) {
 	if st := c.Stats(); st.Evictions != 2 {
 		t.Errorf("evictions = %d, want 2", st.Evictions)
 	}
+	mustGet(t, c, "b") // b was evicted: it is loaded again
+	if n := src.calls.Load(); n != 5 {
+		t.Errorf("loads = %d, want 5", n)
+	}
+}
+
+func TestEvictionOfAKeyNotUsedSinceTheSweepPassed(t *testing.T) {
+	t.Parallel()
+	src := newFakeSource(map[string]string{"a": "1", "b": "2", "c": "3", "d": "4"})
+	opts := testOptions(newFakeClock())
+	opts.Size = 2
+	c := mustNew(t, opts, src.load)
+
+	mustGet(t, c, "a")
+	mustGet(t, c, "a") // used
+	mustGet(t, c, "b")
+	mustGet(t, c, "c") // a gets its second chance; b goes
+	mustGet(t, c, "d") // a was not used since: it goes
+
+	for key, want := range map[string]bool{"a": false, "b": false, "c": true, "d": true} {
+		if _, ok := c.Peek(key); ok != want {
+			t.Errorf("Peek(%q) present = %v, want %v", key, ok, want)
+		}
+	}
 }
 
 func TestScanDoesNotPushOutHotKeys(t *testing.T) {
@@ -476,10 +501,11 @@ func TestScanDoesNotPushOutHotKeys(t *testing.T) {
 		name     string
 		scanHits bool // the scanned keys have values
 		uses     int  // Gets of each scanned key
+		hotEvery int  // the hot keys are used after every hotEvery scanned keys; 0 for never
 	}{
-		{"made-up keys (negative entries)", false, 1},
-		{"made-up keys, each asked for twice", false, 2},
-		{"real keys each used once", true, 1},
+		{"made-up keys (negative entries)", false, 1, 0},
+		{"made-up keys, each asked for twice", false, 2, 0},
+		{"real keys each used once, while the hot keys are in use", true, 1, 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -499,18 +525,24 @@ func TestScanDoesNotPushOutHotKeys(t *testing.T) {
 				}
 			}
 
+			before := loads.Load()
 			for i := range scanned {
 				for range tt.uses {
 					mustGet(t, c, "scan-"+strings.Repeat("x", i%7)+string(rune(0x4e00+i)))
 				}
+				if tt.hotEvery > 0 && i%tt.hotEvery == 0 {
+					for j := range hot {
+						mustGet(t, c, "hot-"+string(rune('a'+j)))
+					}
+				}
 			}
-			before := loads.Load()
+			before += scanned
 			for i := range hot {
 				mustGet(t, c, "hot-"+string(rune('a'+i)))
 			}
 
 			if n := loads.Load() - before; n != 0 {
-				t.Errorf("loads of the hot keys after the scan = %d, want 0", n)
+				t.Errorf("loads of the hot keys during and after the scan = %d, want 0", n)
 			}
 			if n := c.Len(); n > 100 {
 				t.Errorf("Len = %d, want at most Size+NegativeSize = 100", n)

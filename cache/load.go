@@ -57,9 +57,6 @@ func (c *Cache[V]) await(ctx context.Context, sh *shard[V], key string) (*Entry[
 	}
 	select {
 	case <-f.done:
-		if f.entry.kept {
-			sh.staleServes.Add(1)
-		}
 		return f.entry.answer()
 	case <-ctx.Done():
 		return nil, ctx.Err()

@@ -7,43 +7,43 @@ import (
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Shard counts: a power of two, from 4 per CPU up to maxShards, but no more
-// than leaves each shard minShardSize entries: a small cache stays one
-// exact 2Q/LRU, and keys spread unevenly over shards matter little in a
-// large one.
+// than leaves each shard minShardSize entries, so that keys spread unevenly
+// over shards matter little.
 const (
 	maxShards    = 256
 	minShardSize = 64
 )
 
-// shard is one part of the cache, holding the keys whose hash selects it.
-// A Get reads the shard's two caches under their own locks; every write,
-// and the bookkeeping of loads in flight, takes mu, so that the two caches
-// and the flights stay consistent.
-type shard[V any] struct {
-	// positive holds the entries with a value (Found).
-	positive *lru.TwoQueueCache[string, *Entry[V]]
-	// negative holds the "no value" entries and the error entries.
-	negative *lru.Cache[string, *Entry[V]]
+// node is a key's place in the cache. The cache's index maps the key to
+// its node, which one list of the key's shard holds; a new result replaces
+// the node's entry, so that a Get finds it without a lock.
+type node[V any] struct {
+	entry atomic.Pointer[Entry[V]]
+	// used is set by a Get that finds the node, and cleared when the
+	// eviction sweep passes over it (see shard.makeRoom). A Get writes it
+	// only when it is clear, so that a key in steady use costs its hits no
+	// write to memory that other CPUs read.
+	used atomic.Bool
+}
 
+// shard is one part of the cache's bookkeeping: the eviction lists, loads
+// in flight and error reports of the keys whose hash selects it, all under
+// mu. A Get that finds its key in the index takes none of it.
+type shard[V any] struct {
 	mu sync.Mutex
+	// positive holds the nodes of entries with a value (Found), negative
+	// those of "no value" and error entries, each up to its capacity.
+	positive, negative       *simplelru.LRU[string, *node[V]]
+	positiveCap, negativeCap int
 	// flights holds the loads of the shard's keys in progress, by key.
 	flights map[string]*flight[V]
 	// reports holds when OnLoadError was last called, by key, bounded so
 	// that failures of many distinct keys cannot grow it without bound.
 	reports *simplelru.LRU[string, time.Time]
-
-	// The counters that a hit touches are the shard's own, so that hits on
-	// different shards write to different cache lines.
-	hits        atomic.Uint64
-	staleServes atomic.Uint64
-	errorServes atomic.Uint64
-	// pad keeps the counters off the cache line of the next shard's fields.
-	_ [64]byte
 }
 
 // shardCount returns the number of shards for a cache of size entries.
@@ -59,11 +59,11 @@ func shardCount(size int) int {
 // newShard returns an empty shard holding up to size entries with a value
 // and negativeSize others.
 func newShard[V any](size, negativeSize int) (*shard[V], error) {
-	positive, err := lru.New2Q[string, *Entry[V]](size)
+	positive, err := simplelru.NewLRU[string, *node[V]](size, nil)
 	if err != nil {
 		return nil, err
 	}
-	negative, err := lru.New[string, *Entry[V]](negativeSize)
+	negative, err := simplelru.NewLRU[string, *node[V]](negativeSize, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -72,69 +72,57 @@ func newShard[V any](size, negativeSize int) (*shard[V], error) {
 		return nil, err
 	}
 	return &shard[V]{
-		positive: positive,
-		negative: negative,
-		flights:  make(map[string]*flight[V]),
-		reports:  reports,
+		positive:    positive,
+		negative:    negative,
+		positiveCap: size,
+		negativeCap: negativeSize,
+		flights:     make(map[string]*flight[V]),
+		reports:     reports,
 	}, nil
 }
 
-// get returns the entry of key and marks it used.
-func (s *shard[V]) get(key string) (*Entry[V], bool) {
-	if e, ok := s.positive.Get(key); ok {
-		return e, true
+// listFor returns the list that holds entries like e, and its capacity.
+func (s *shard[V]) listFor(e *Entry[V]) (*simplelru.LRU[string, *node[V]], int) {
+	if e.Found {
+		return s.positive, s.positiveCap
 	}
-	return s.negative.Get(key)
+	return s.negative, s.negativeCap
 }
 
-// peek returns the entry of key without marking it used.
-func (s *shard[V]) peek(key string) (*Entry[V], bool) {
-	if e, ok := s.positive.Peek(key); ok {
-		return e, true
+// node returns the node of key. The caller holds s.mu.
+func (s *shard[V]) node(key string) (*node[V], bool) {
+	if n, ok := s.positive.Peek(key); ok {
+		return n, true
 	}
 	return s.negative.Peek(key)
 }
 
-// serve answers a Get from e and counts it.
-func (s *shard[V]) serve(e *Entry[V]) (*Entry[V], error) {
-	switch {
-	case e.Err != nil:
-		s.errorServes.Add(1)
-	case e.kept:
-		s.staleServes.Add(1)
-	default:
-		s.hits.Add(1)
+// peek returns the entry of key. The caller holds s.mu.
+func (s *shard[V]) peek(key string) (*Entry[V], bool) {
+	if n, ok := s.node(key); ok {
+		return n.entry.Load(), true
 	}
-	return e.answer()
+	return nil, false
 }
 
-// store puts e under key, in the cache for its kind, and says whether that
-// evicted another key. The caller holds s.mu.
-func (s *shard[V]) store(key string, e *Entry[V]) (evicted bool) {
-	if !e.Found {
-		s.positive.Remove(key)
-		return s.negative.Add(key, e)
+// makeRoom evicts from l, which holds up to capacity nodes, until a new one
+// fits, and hands each node evicted to evicted. It evicts like CLOCK: the
+// oldest node goes unless a Get used it since the sweep last passed, in
+// which case it is cleared and moved to the front instead (a second
+// chance). Keys in use stay, and a sweep of keys used once evicts itself.
+// The caller holds s.mu.
+func (s *shard[V]) makeRoom(l *simplelru.LRU[string, *node[V]], capacity int, evicted func(string, *node[V])) {
+	for chances := l.Len(); l.Len() >= capacity; {
+		key, n, _ := l.GetOldest()
+		if chances > 0 && n.used.Load() {
+			chances--
+			n.used.Store(false)
+			l.Get(key) // to the front
+			continue
+		}
+		l.RemoveOldest()
+		evicted(key, n)
 	}
-	s.negative.Remove(key)
-	// TwoQueueCache.Add does not say whether it evicted: it did when the
-	// key was new and the cache did not grow. Only writers, which hold
-	// s.mu, change the number of entries.
-	isNew := !s.positive.Contains(key)
-	before := s.positive.Len()
-	s.positive.Add(key, e)
-	return isNew && s.positive.Len() == before
-}
-
-// remove drops the entry of key. The caller holds s.mu.
-func (s *shard[V]) remove(key string) {
-	s.positive.Remove(key)
-	s.negative.Remove(key)
-}
-
-// purge drops every entry. The caller holds s.mu.
-func (s *shard[V]) purge() {
-	s.positive.Purge()
-	s.negative.Purge()
 }
 
 // keys returns the keys of the shard's entries. The caller holds s.mu.
@@ -144,6 +132,8 @@ func (s *shard[V]) keys() []string {
 
 // len returns the number of the shard's entries.
 func (s *shard[V]) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.positive.Len() + s.negative.Len()
 }
 
