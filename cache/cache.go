@@ -27,8 +27,9 @@
 // A Get that finds its key takes no lock and allocates nothing: it reads a
 // concurrent index (sync.Map), marks the entry used only when it is not
 // marked yet, and counts itself in counters striped per CPU, so that hits
-// on many CPUs write no memory in common. Writes, loads in flight and the
-// eviction lists are sharded by key hash, each shard under its own lock.
+// on many CPUs write no memory in common. Writes, loads and the eviction
+// lists take one lock; each load takes it twice, and a load costs far
+// more than that.
 //
 // The package is generic over the value type and knows nothing of CORS or
 // Caddy; its clock and random source are injected through Options.
@@ -37,11 +38,8 @@ package cache
 import (
 	"context"
 	"errors"
-	"hash/maphash"
 	"sync"
 	"sync/atomic"
-
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // LoadFunc loads the value for key from its sources. found=false with a nil
@@ -59,18 +57,21 @@ type LoadFunc[V any] func(ctx context.Context, key string) (value V, source stri
 type Cache[V any] struct {
 	opts Options
 	load LoadFunc[V]
-	// index maps each cached key to its node. Only writers, under the
-	// lock of the key's shard, change it.
-	index  sync.Map
-	seed   maphash.Seed
-	shards []*shard[V]
-	// mask selects a shard from a key's hash; len(shards) is a power of two.
-	mask uint64
+	// index maps each cached key to its node. Only writers, under mu,
+	// change it.
+	index sync.Map
 	// generation is advanced by RefreshAll: every entry whose load began
 	// before is then due for a refresh.
 	generation atomic.Uint64
+	hits       hitCounters
 
-	hits  hitCounters
+	// mu orders every write (Put, Invalidate, the store of a load's
+	// result) with the books, so that a load that began before a write
+	// never stores over it, and a Get decides to join a load or start one
+	// atomically.
+	mu    sync.Mutex
+	books books[V]
+
 	stats counters
 	// loadsInFlight counts the loads running, against MaxLoads.
 	loadsInFlight atomic.Int64
@@ -93,41 +94,13 @@ func New[V any](opts Options, load LoadFunc[V]) (*Cache[V], error) {
 		return nil, errors.New("cache: no load function: pass the function that reads a key from its sources")
 	}
 	opts = opts.withDefaults()
-	n := shardCount(opts.Size)
-	c := &Cache[V]{
-		opts:   opts,
-		load:   load,
-		seed:   maphash.MakeSeed(),
-		shards: make([]*shard[V], n),
-		mask:   uint64(n - 1),
+	b, err := newBooks[V](opts.Size, opts.NegativeSize)
+	if err != nil {
+		return nil, err
 	}
-	for i := range c.shards {
-		sh, err := newShard[V](ceilDiv(opts.Size, n), ceilDiv(opts.NegativeSize, n))
-		if err != nil {
-			return nil, err
-		}
-		c.shards[i] = sh
-	}
+	c := &Cache[V]{opts: opts, load: load, books: b}
 	c.hits.init()
 	return c, nil
-}
-
-func ceilDiv(a, b int) int {
-	return (a + b - 1) / b
-}
-
-// shardOf returns the shard that keeps the books of key.
-func (c *Cache[V]) shardOf(key string) *shard[V] {
-	return c.shards[maphash.String(c.seed, key)&c.mask]
-}
-
-// lookup returns the node of key from the index, without a lock.
-func (c *Cache[V]) lookup(key string) (*node[V], bool) {
-	v, ok := c.index.Load(key)
-	if !ok {
-		return nil, false
-	}
-	return v.(*node[V]), true
 }
 
 // Get returns the key's entry.
@@ -158,15 +131,15 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (*Entry[V], error) {
 			if !n.used.Load() {
 				n.used.Store(true)
 			}
-			if c.due(e, now) {
-				c.refreshDue(ctx, c.shardOf(key), key)
+			if c.due(e, now) && n.refreshing.CompareAndSwap(false, true) {
+				c.refreshDue(ctx, key, n)
 			}
 			c.hits.add(e.Err, e.kept)
 			return e.answer()
 		}
 	}
 	c.stats.misses.Add(1)
-	return c.await(ctx, c.shardOf(key), key)
+	return c.await(ctx, key)
 }
 
 // Put stores an entry for key, loaded now, replacing any entry and any
@@ -174,32 +147,28 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (*Entry[V], error) {
 func (c *Cache[V]) Put(key string, value V, found bool, source string) {
 	now := c.opts.Now()
 	e := newEntry(value, found, source, now, now.Add(c.jitteredTTL()), c.generation.Load())
-	sh := c.shardOf(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sh.supersede(key)
-	c.store(sh, key, e)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.books.supersede(key)
+	c.store(key, e)
 }
 
 // Invalidate drops the entry of key, so that its next Get loads it. A load
 // of key in flight is not cached, and a later Get does not join it.
 func (c *Cache[V]) Invalidate(key string) {
-	sh := c.shardOf(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sh.supersede(key)
-	c.remove(sh, key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.books.supersede(key)
+	c.remove(key)
 }
 
 // InvalidateAll drops every entry. No load in flight is cached.
 func (c *Cache[V]) InvalidateAll() {
-	for _, sh := range c.shards {
-		sh.mu.Lock()
-		sh.supersedeAll()
-		for _, key := range sh.keys() {
-			c.remove(sh, key)
-		}
-		sh.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.books.supersedeAll()
+	for _, key := range c.books.keys() {
+		c.remove(key)
 	}
 }
 
@@ -215,49 +184,7 @@ func (c *Cache[V]) Peek(key string) (*Entry[V], bool) {
 
 // Len returns the number of entries cached, of every kind.
 func (c *Cache[V]) Len() int {
-	n := 0
-	for _, sh := range c.shards {
-		n += sh.len()
-	}
-	return n
-}
-
-// store makes e the entry of key, in the list for its kind, evicting
-// another key if that list is full. The caller holds sh.mu.
-func (c *Cache[V]) store(sh *shard[V], key string, e *Entry[V]) {
-	if n, ok := sh.node(key); ok {
-		from, _ := sh.listFor(n.entry.Load())
-		n.entry.Store(e)
-		if to, capacity := sh.listFor(e); to != from {
-			from.Remove(key)
-			c.insert(sh, to, capacity, key, n)
-		}
-		return
-	}
-	n := &node[V]{}
-	n.entry.Store(e)
-	to, capacity := sh.listFor(e)
-	c.insert(sh, to, capacity, key, n)
-	c.index.Store(key, n)
-}
-
-// insert adds n under key to l, which holds up to capacity nodes, after
-// making room for it. The caller holds sh.mu.
-func (c *Cache[V]) insert(sh *shard[V], l *simplelru.LRU[string, *node[V]], capacity int, key string, n *node[V]) {
-	sh.makeRoom(l, capacity, func(key string, n *node[V]) {
-		c.index.CompareAndDelete(key, n)
-		c.stats.evictions.Add(1)
-	})
-	l.Add(key, n)
-}
-
-// remove drops the entry of key. The caller holds sh.mu.
-func (c *Cache[V]) remove(sh *shard[V], key string) {
-	n, ok := sh.node(key)
-	if !ok {
-		return
-	}
-	sh.positive.Remove(key)
-	sh.negative.Remove(key)
-	c.index.CompareAndDelete(key, n)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.books.positive.Len() + c.books.negative.Len()
 }

@@ -731,8 +731,8 @@ func TestTTLJitterSpread(t *testing.T) {
 	const ttl, keys = 100 * time.Second, 1000
 	opts := testOptions(newFakeClock())
 	opts.TTL = ttl
-	opts.Size = 4 * keys // room for every key in every shard
-	opts.Random = nil    // math/rand/v2
+	opts.Size = keys
+	opts.Random = nil // math/rand/v2
 	c := mustNew(t, opts, newFakeSource(nil).load)
 	for i := range keys {
 		c.Put(string(rune(0x4e00+i)), "v", true, "api")

@@ -8,13 +8,17 @@ import (
 )
 
 // hitStripe holds one stripe of the counters that a Get answered from the
-// cache adds to, padded to a cache line of its own.
+// cache adds to, padded so that the counters of two stripes are never on
+// one cache line, however the stripes are aligned.
 type hitStripe struct {
 	hits        atomic.Uint64
 	staleServes atomic.Uint64
 	errorServes atomic.Uint64
-	_           [40]byte
+	_           [128 - 24]byte
 }
+
+// maxHitStripes bounds the stripes of one cache.
+const maxHitStripes = 256
 
 // hitCounters are the counters of Gets answered from the cache, striped so
 // that CPUs counting at once write to different cache lines: an atomic
@@ -33,7 +37,7 @@ type hitCounters struct {
 
 // init makes the stripes: 4 per CPU, rounded up to a power of two.
 func (h *hitCounters) init() {
-	n := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1))
+	n := min(1<<bits.Len(uint(4*runtime.GOMAXPROCS(0)-1)), maxHitStripes)
 	h.stripes = make([]hitStripe, n)
 	mask := uint32(n - 1)
 	h.pool.New = func() any {
