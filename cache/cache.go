@@ -131,8 +131,8 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (*Entry[V], error) {
 			if !n.used.Load() {
 				n.used.Store(true)
 			}
-			if c.due(e, now) && n.refreshing.CompareAndSwap(false, true) {
-				c.refreshDue(ctx, key, n)
+			if c.due(e, now) {
+				c.refreshSoon(ctx, key, n)
 			}
 			c.hits.add(e.Err, e.kept)
 			return e.answer()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -751,4 +752,63 @@ func TestTTLJitterSpread(t *testing.T) {
 	if lo >= 100*time.Second || hi < 100*time.Second {
 		t.Errorf("entry TTLs from %v to %v, want them spread over [90s, 110s)", lo, hi)
 	}
+}
+
+func TestGetFromTheCacheTakesNoLock(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	var blocking atomic.Bool
+	started := make(chan struct{}, 2)
+	release := make(chan struct{})
+	releaseAll := sync.OnceFunc(func() { close(release) })
+	load := func(_ context.Context, key string) (string, string, bool, error) {
+		switch key {
+		case "failed":
+			return "", "test", false, errSourceDown
+		case "none":
+			return "", "test", false, nil
+		}
+		if blocking.Load() {
+			started <- struct{}{}
+			<-release
+		}
+		return "v", "test", true, nil
+	}
+	opts := testOptions(clock)
+	opts.MaxLoads = 2
+	c := mustNew(t, opts, load)
+	mustGet(t, c, "due")
+	mustGet(t, c, "none")
+	clock.Advance(time.Minute) // both due
+	c.Get(context.Background(), "failed")
+	c.Put("fresh", "v", true, "api")
+	blocking.Store(true)
+	mustGet(t, c, "due") // starts its refresh
+	<-started
+	// getLocked runs Get of key while the test holds the cache's lock.
+	getLocked := func(key string, wantErr error) {
+		t.Helper()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		select {
+		case r := <-getAsync(context.Background(), c, key):
+			if !errors.Is(r.err, wantErr) {
+				t.Errorf("Get(%q): err = %v, want %v", key, r.err, wantErr)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Get(%q) waited for the cache's lock", key)
+			releaseAll() // lets the test end
+		}
+	}
+
+	getLocked("fresh", nil)
+	getLocked("failed", errSourceDown) // an error entry
+	getLocked("due", nil)              // its refresh runs
+	slow := getAsync(context.Background(), c, "slow")
+	<-started              // MaxLoads loads run now
+	getLocked("none", nil) // due, but no load may start
+
+	releaseAll()
+	<-slow
+	waitLoads(c)
 }

@@ -2,6 +2,24 @@ package cache
 
 import "context"
 
+// refreshSoon has the due entry of key, in node n, re-read in the
+// background, unless a load of key runs or is being started already, or
+// MaxLoads loads are in flight. It takes the cache's lock only to start
+// the load, so that the Gets of a due entry do not queue for that lock
+// while its refresh runs.
+func (c *Cache[V]) refreshSoon(ctx context.Context, key string, n *node[V]) {
+	if n.refreshing.Load() {
+		return
+	}
+	if c.loadsInFlight.Load() >= int64(c.opts.MaxLoads) {
+		c.stats.loadsRejected.Add(1)
+		return
+	}
+	if n.refreshing.CompareAndSwap(false, true) {
+		c.refreshDue(ctx, key, n)
+	}
+}
+
 // refreshDue starts the background load of key, whose node n a Get found
 // due and marked refreshing, unless a load of key is in flight, the entry
 // was replaced meanwhile, or MaxLoads loads are in flight (a later Get
