@@ -37,8 +37,8 @@ func BenchmarkGet(b *testing.B) {
 }
 
 // BenchmarkGetParallel measures hits from every CPU at once, over 1,024
-// keys: with -cpu 1,2 it shows whether hits scale with the CPUs or queue on
-// a shared lock.
+// keys: with -cpu 1,2 it shows whether hits scale with the CPUs or contend
+// for a lock or a cache line.
 func BenchmarkGetParallel(b *testing.B) {
 	const keys = 1024
 	c, names := benchCache(b, keys)
@@ -47,7 +47,7 @@ func BenchmarkGetParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		// Each goroutine walks the keys from its own place, so that they
-		// do not visit the same shard in step.
+		// do not read the same entries in step.
 		i := int(goroutines.Add(1)) * 389
 		for pb.Next() {
 			if _, err := c.Get(ctx, names[i%keys]); err != nil {

@@ -16,14 +16,20 @@
 // TTL, so that an outage costs each key one load per backoff, not one per
 // request.
 //
-// Entries with a value are kept in a 2Q cache of Options.Size; "no value"
-// entries and error entries in a separate LRU of Options.NegativeSize, so
-// that requests for made-up keys cannot push out a real entry. At most
-// Options.MaxLoads loads run at once; past that, a Get that would wait
-// fails with ErrTooManyLoads and a background refresh waits for a later
-// Get. The cache is sharded by key hash, each shard with its own locks and
-// hit counters, so that a hit takes no lock that every request shares and
-// allocates nothing.
+// Up to Options.Size entries with a value are kept, and apart from them up
+// to Options.NegativeSize "no value" and error entries, so that requests
+// for made-up keys cannot push out a real entry. Each kind is evicted like
+// CLOCK: the least recently stored entry goes, unless a Get used it since
+// the eviction sweep last passed it. At most Options.MaxLoads loads run at
+// once; past that, a Get that would wait fails with ErrTooManyLoads and a
+// background refresh waits for a later Get.
+//
+// A Get that finds its key takes no lock and allocates nothing: it reads a
+// concurrent index (sync.Map), marks the entry used only when it is not
+// marked yet, and counts itself in counters striped per CPU, so that hits
+// on many CPUs write no memory in common. Writes, loads and the eviction
+// lists take one lock; each load takes it twice, and a load costs far
+// more than that.
 //
 // The package is generic over the value type and knows nothing of CORS or
 // Caddy; its clock and random source are injected through Options.
@@ -32,7 +38,6 @@ package cache
 import (
 	"context"
 	"errors"
-	"hash/maphash"
 	"sync"
 	"sync/atomic"
 )
@@ -46,19 +51,26 @@ import (
 // return when ctx is done.
 type LoadFunc[V any] func(ctx context.Context, key string) (value V, source string, found bool, err error)
 
-// Cache is a sharded cache of entries with stale-while-revalidate,
-// single-flight loads, remembered failures and negative entries. It is safe
-// for concurrent use.
+// Cache is a cache of entries with stale-while-revalidate, single-flight
+// loads, remembered failures and negative entries. It is safe for
+// concurrent use.
 type Cache[V any] struct {
-	opts   Options
-	load   LoadFunc[V]
-	seed   maphash.Seed
-	shards []*shard[V]
-	// mask selects a shard from a key's hash; len(shards) is a power of two.
-	mask uint64
+	opts Options
+	load LoadFunc[V]
+	// index maps each cached key to its node. Only writers, under mu,
+	// change it.
+	index sync.Map
 	// generation is advanced by RefreshAll: every entry whose load began
 	// before is then due for a refresh.
 	generation atomic.Uint64
+	hits       hitCounters
+
+	// mu orders every write (Put, Invalidate, the store of a load's
+	// result) with the books, so that a load that began before a write
+	// never stores over it, and a Get decides to join a load or start one
+	// atomically.
+	mu    sync.Mutex
+	books books[V]
 
 	stats counters
 	// loadsInFlight counts the loads running, against MaxLoads.
@@ -82,40 +94,22 @@ func New[V any](opts Options, load LoadFunc[V]) (*Cache[V], error) {
 		return nil, errors.New("cache: no load function: pass the function that reads a key from its sources")
 	}
 	opts = opts.withDefaults()
-	n := shardCount(opts.Size)
-	c := &Cache[V]{
-		opts:   opts,
-		load:   load,
-		seed:   maphash.MakeSeed(),
-		shards: make([]*shard[V], n),
-		mask:   uint64(n - 1),
+	b, err := newBooks[V](opts.Size, opts.NegativeSize)
+	if err != nil {
+		return nil, err
 	}
-	for i := range c.shards {
-		sh, err := newShard[V](ceilDiv(opts.Size, n), ceilDiv(opts.NegativeSize, n))
-		if err != nil {
-			return nil, err
-		}
-		c.shards[i] = sh
-	}
+	c := &Cache[V]{opts: opts, load: load, books: b}
+	c.hits.init()
 	return c, nil
-}
-
-func ceilDiv(a, b int) int {
-	return (a + b - 1) / b
-}
-
-// shardOf returns the shard that holds key.
-func (c *Cache[V]) shardOf(key string) *shard[V] {
-	return c.shards[maphash.String(c.seed, key)&c.mask]
 }
 
 // Get returns the key's entry.
 //
-// A key with an entry is answered from it at once, without allocating: a
-// good entry however old (but see Options.Stale), an error entry's error
-// until its backoff ends. When the entry is past its TTL, Get also starts
-// one background load of the key, unless one is in flight or MaxLoads are;
-// its result replaces the entry.
+// A key with an entry is answered from it at once, without a lock or an
+// allocation: a good entry however old (but see Options.Stale), an error
+// entry's error until its backoff ends. When the entry is past its TTL, Get
+// also starts one background load of the key, unless one is in flight or
+// MaxLoads are; its result replaces the entry.
 //
 // A key with no entry (or none that may be served) is loaded, with at most
 // one load per key in flight, whose result every Get waiting for it shares.
@@ -130,18 +124,22 @@ func (c *Cache[V]) shardOf(key string) *shard[V] {
 // error is Rejected. Otherwise the failure is remembered as an error entry,
 // which Get answers with the load's error for a backoff.
 func (c *Cache[V]) Get(ctx context.Context, key string) (*Entry[V], error) {
-	sh := c.shardOf(key)
-	if e, ok := sh.get(key); ok {
+	if n, ok := c.lookup(key); ok {
+		e := n.entry.Load()
 		now := c.opts.Now()
 		if c.servable(e, now) {
-			if c.due(e, now) {
-				c.refreshDue(ctx, sh, key)
+			if !n.used.Load() {
+				n.used.Store(true)
 			}
-			return sh.serve(e)
+			if c.due(e, now) {
+				c.refreshSoon(ctx, key, n)
+			}
+			c.hits.add(e.Err, e.kept)
+			return e.answer()
 		}
 	}
 	c.stats.misses.Add(1)
-	return c.await(ctx, sh, key)
+	return c.await(ctx, key)
 }
 
 // Put stores an entry for key, loaded now, replacing any entry and any
@@ -149,52 +147,44 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (*Entry[V], error) {
 func (c *Cache[V]) Put(key string, value V, found bool, source string) {
 	now := c.opts.Now()
 	e := newEntry(value, found, source, now, now.Add(c.jitteredTTL()), c.generation.Load())
-	sh := c.shardOf(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sh.supersede(key)
-	c.store(sh, key, e)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.books.supersede(key)
+	c.store(key, e)
 }
 
 // Invalidate drops the entry of key, so that its next Get loads it. A load
 // of key in flight is not cached, and a later Get does not join it.
 func (c *Cache[V]) Invalidate(key string) {
-	sh := c.shardOf(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sh.supersede(key)
-	sh.remove(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.books.supersede(key)
+	c.remove(key)
 }
 
 // InvalidateAll drops every entry. No load in flight is cached.
 func (c *Cache[V]) InvalidateAll() {
-	for _, sh := range c.shards {
-		sh.mu.Lock()
-		sh.supersedeAll()
-		sh.purge()
-		sh.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.books.supersedeAll()
+	for _, key := range c.books.keys() {
+		c.remove(key)
 	}
 }
 
 // Peek returns the cached entry of key, error entries included, whether or
 // not Get would serve it, without loading it and without marking it used.
 func (c *Cache[V]) Peek(key string) (*Entry[V], bool) {
-	return c.shardOf(key).peek(key)
+	n, ok := c.lookup(key)
+	if !ok {
+		return nil, false
+	}
+	return n.entry.Load(), true
 }
 
 // Len returns the number of entries cached, of every kind.
 func (c *Cache[V]) Len() int {
-	n := 0
-	for _, sh := range c.shards {
-		n += sh.len()
-	}
-	return n
-}
-
-// store puts e under key in sh and counts the entry it evicts, if any. The
-// caller holds sh.mu.
-func (c *Cache[V]) store(sh *shard[V], key string, e *Entry[V]) {
-	if sh.store(key, e) {
-		c.stats.evictions.Add(1)
-	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.books.positive.Len() + c.books.negative.Len()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -441,7 +442,7 @@ func TestNegativeEntries(t *testing.T) {
 	}
 }
 
-func TestEvictionPrefersKeysUsedOnce(t *testing.T) {
+func TestEvictionSparesKeysInUse(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	src := newFakeSource(map[string]string{"a": "1", "b": "2", "c": "3", "d": "4"})
@@ -451,9 +452,10 @@ func TestEvictionPrefersKeysUsedOnce(t *testing.T) {
 
 	mustGet(t, c, "a")
 	mustGet(t, c, "b")
-	mustGet(t, c, "a") // a is used again: it outlives keys used once
-	mustGet(t, c, "c") // evicts b
+	mustGet(t, c, "a") // a is used: the sweep passes over it once
+	mustGet(t, c, "c") // evicts b, the oldest key not used since stored
 	c.Peek("c")        // Peek must not count as a use of c
+	mustGet(t, c, "a") // a is used again
 	mustGet(t, c, "d") // evicts c
 
 	for key, want := range map[string]bool{"a": true, "b": false, "c": false, "d": true} {
@@ -467,6 +469,30 @@ func TestEvictionPrefersKeysUsedOnce(t *testing.T) {
 	if st := c.Stats(); st.Evictions != 2 {
 		t.Errorf("evictions = %d, want 2", st.Evictions)
 	}
+	mustGet(t, c, "b") // b was evicted: it is loaded again
+	if n := src.calls.Load(); n != 5 {
+		t.Errorf("loads = %d, want 5", n)
+	}
+}
+
+func TestEvictionOfAKeyNotUsedSinceTheSweepPassed(t *testing.T) {
+	t.Parallel()
+	src := newFakeSource(map[string]string{"a": "1", "b": "2", "c": "3", "d": "4"})
+	opts := testOptions(newFakeClock())
+	opts.Size = 2
+	c := mustNew(t, opts, src.load)
+
+	mustGet(t, c, "a")
+	mustGet(t, c, "a") // used
+	mustGet(t, c, "b")
+	mustGet(t, c, "c") // a gets its second chance; b goes
+	mustGet(t, c, "d") // a was not used since: it goes
+
+	for key, want := range map[string]bool{"a": false, "b": false, "c": true, "d": true} {
+		if _, ok := c.Peek(key); ok != want {
+			t.Errorf("Peek(%q) present = %v, want %v", key, ok, want)
+		}
+	}
 }
 
 func TestScanDoesNotPushOutHotKeys(t *testing.T) {
@@ -476,10 +502,11 @@ func TestScanDoesNotPushOutHotKeys(t *testing.T) {
 		name     string
 		scanHits bool // the scanned keys have values
 		uses     int  // Gets of each scanned key
+		hotEvery int  // the hot keys are used after every hotEvery scanned keys; 0 for never
 	}{
-		{"made-up keys (negative entries)", false, 1},
-		{"made-up keys, each asked for twice", false, 2},
-		{"real keys each used once", true, 1},
+		{"made-up keys (negative entries)", false, 1, 0},
+		{"made-up keys, each asked for twice", false, 2, 0},
+		{"real keys each used once, while the hot keys are in use", true, 1, 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -499,18 +526,24 @@ func TestScanDoesNotPushOutHotKeys(t *testing.T) {
 				}
 			}
 
+			before := loads.Load()
 			for i := range scanned {
 				for range tt.uses {
 					mustGet(t, c, "scan-"+strings.Repeat("x", i%7)+string(rune(0x4e00+i)))
 				}
+				if tt.hotEvery > 0 && i%tt.hotEvery == 0 {
+					for j := range hot {
+						mustGet(t, c, "hot-"+string(rune('a'+j)))
+					}
+				}
 			}
-			before := loads.Load()
+			before += scanned
 			for i := range hot {
 				mustGet(t, c, "hot-"+string(rune('a'+i)))
 			}
 
 			if n := loads.Load() - before; n != 0 {
-				t.Errorf("loads of the hot keys after the scan = %d, want 0", n)
+				t.Errorf("loads of the hot keys during and after the scan = %d, want 0", n)
 			}
 			if n := c.Len(); n > 100 {
 				t.Errorf("Len = %d, want at most Size+NegativeSize = 100", n)
@@ -699,8 +732,8 @@ func TestTTLJitterSpread(t *testing.T) {
 	const ttl, keys = 100 * time.Second, 1000
 	opts := testOptions(newFakeClock())
 	opts.TTL = ttl
-	opts.Size = 4 * keys // room for every key in every shard
-	opts.Random = nil    // math/rand/v2
+	opts.Size = keys
+	opts.Random = nil // math/rand/v2
 	c := mustNew(t, opts, newFakeSource(nil).load)
 	for i := range keys {
 		c.Put(string(rune(0x4e00+i)), "v", true, "api")
@@ -741,4 +774,63 @@ func TestTinyCacheHoldsItsSize(t *testing.T) {
 			t.Errorf("size %d: evictions = %d, want %d", size, st.Evictions, 4-size)
 		}
 	}
+}
+
+func TestGetFromTheCacheTakesNoLock(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	var blocking atomic.Bool
+	started := make(chan struct{}, 2)
+	release := make(chan struct{})
+	releaseAll := sync.OnceFunc(func() { close(release) })
+	load := func(_ context.Context, key string) (string, string, bool, error) {
+		switch key {
+		case "failed":
+			return "", "test", false, errSourceDown
+		case "none":
+			return "", "test", false, nil
+		}
+		if blocking.Load() {
+			started <- struct{}{}
+			<-release
+		}
+		return "v", "test", true, nil
+	}
+	opts := testOptions(clock)
+	opts.MaxLoads = 2
+	c := mustNew(t, opts, load)
+	mustGet(t, c, "due")
+	mustGet(t, c, "none")
+	clock.Advance(time.Minute) // both due
+	c.Get(context.Background(), "failed")
+	c.Put("fresh", "v", true, "api")
+	blocking.Store(true)
+	mustGet(t, c, "due") // starts its refresh
+	<-started
+	// getLocked runs Get of key while the test holds the cache's lock.
+	getLocked := func(key string, wantErr error) {
+		t.Helper()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		select {
+		case r := <-getAsync(context.Background(), c, key):
+			if !errors.Is(r.err, wantErr) {
+				t.Errorf("Get(%q): err = %v, want %v", key, r.err, wantErr)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Get(%q) waited for the cache's lock", key)
+			releaseAll() // lets the test end
+		}
+	}
+
+	getLocked("fresh", nil)
+	getLocked("failed", errSourceDown) // an error entry
+	getLocked("due", nil)              // its refresh runs
+	slow := getAsync(context.Background(), c, "slow")
+	<-started              // MaxLoads loads run now
+	getLocked("none", nil) // due, but no load may start
+
+	releaseAll()
+	<-slow
+	waitLoads(c)
 }

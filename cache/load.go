@@ -12,12 +12,12 @@ import (
 // caller may try again shortly (S3 answers 503 SlowDown for as much).
 var ErrTooManyLoads = errors.New("cache: too many loads in flight (Options.MaxLoads): retry shortly, or raise MaxLoads if the sources can take more")
 
-// flight is one load in progress. The shard's flights map holds it, under
-// the shard's lock, from the moment it is decided until its result is
-// stored, so that deciding whether to join a load or start one, and
-// storing a load's result, are atomic with every other write of the
-// shard: that is why the cache keeps its own flights rather than use a
-// single-flight library, whose group decides under a lock of its own.
+// flight is one load in progress. The books hold it, under the cache's
+// lock, from the moment it is decided until its result is stored, so that
+// deciding whether to join a load or start one, and storing a load's
+// result, are atomic with every other write: that is why the cache keeps
+// its own flights rather than use a single-flight library, whose group
+// decides under a lock of its own.
 type flight[V any] struct {
 	// done is closed once entry is set.
 	done chan struct{}
@@ -27,24 +27,27 @@ type flight[V any] struct {
 	// refresh is set when the key had an entry to serve when the load
 	// began: the load is then counted in Stats.Refreshes.
 	refresh bool
-	// superseded is set, under the shard's lock, when the key is Put or
+	// superseded is set, under the cache's lock, when the key is Put or
 	// invalidated while the load runs: the load's result is then older
 	// than the cache's state, and is returned to its waiters but not
 	// stored.
 	superseded bool
-	// again is set, under the shard's lock, when Refresh asks for the key
+	// again is set, under the cache's lock, when Refresh asks for the key
 	// while the load runs, which may have read the sources before the
 	// change that Refresh is for: the stored result is then due at once.
 	again bool
+	// marked is the node whose refreshing flag the load set, and clears
+	// when it ends.
+	marked *node[V]
 }
 
 // await joins the load of key, starting it if none is in flight, and waits
 // for its result or for ctx to be done.
-func (c *Cache[V]) await(ctx context.Context, sh *shard[V], key string) (*Entry[V], error) {
+func (c *Cache[V]) await(ctx context.Context, key string) (*Entry[V], error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, e, err := c.joinOrStart(ctx, sh, key)
+	f, e, err := c.joinOrStart(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -57,9 +60,6 @@ func (c *Cache[V]) await(ctx context.Context, sh *shard[V], key string) (*Entry[
 	}
 	select {
 	case <-f.done:
-		if f.entry.kept {
-			sh.staleServes.Add(1)
-		}
 		return f.entry.answer()
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -71,20 +71,20 @@ func (c *Cache[V]) await(ctx context.Context, sh *shard[V], key string) (*Entry[
 // A Get can miss just before a load of its key stores its entry; looking
 // again here, under the lock that orders every store, answers it from that
 // entry rather than with a second load.
-func (c *Cache[V]) joinOrStart(ctx context.Context, sh *shard[V], key string) (*flight[V], *Entry[V], error) {
+func (c *Cache[V]) joinOrStart(ctx context.Context, key string) (*flight[V], *Entry[V], error) {
 	now := c.opts.Now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if e, ok := sh.peek(key); ok && c.servable(e, now) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.books.peek(key); ok && c.servable(e, now) {
 		return nil, e, nil
 	}
-	if f, ok := sh.flights[key]; ok {
+	if f, ok := c.books.flights[key]; ok {
 		return f, nil, nil
 	}
 	if !c.acquireLoad() {
 		return nil, nil, ErrTooManyLoads
 	}
-	return c.startLoad(ctx, sh, key, false), nil, nil
+	return c.startLoad(ctx, key, false), nil, nil
 }
 
 // acquireLoad takes one of the MaxLoads load slots, or says that none is
@@ -103,14 +103,19 @@ func (c *Cache[V]) acquireLoad() bool {
 	}
 }
 
-// startLoad records a load of key in flight and runs it in a goroutine of
-// its own, so that it outlives a caller that leaves. The caller holds sh.mu
-// and a load slot, which the load gives back.
-func (c *Cache[V]) startLoad(starter context.Context, sh *shard[V], key string, refresh bool) *flight[V] {
+// startLoad records a load of key in flight, marks the key's node (if
+// any) as refreshing, and runs the load in a goroutine of its own, so that
+// it outlives a caller that leaves. The caller holds c.mu and a load slot,
+// which the load gives back.
+func (c *Cache[V]) startLoad(starter context.Context, key string, refresh bool) *flight[V] {
 	f := &flight[V]{done: make(chan struct{}), refresh: refresh}
-	sh.flights[key] = f
+	if n, ok := c.books.node(key); ok {
+		n.refreshing.Store(true)
+		f.marked = n
+	}
+	c.books.flights[key] = f
 	c.loading.Go(func() {
-		c.runLoad(starter, sh, key, f)
+		c.runLoad(starter, key, f)
 	})
 	return f
 }
@@ -128,14 +133,14 @@ type loadOutcome[V any] struct {
 // runLoad calls the LoadFunc for key, stores its result unless the key was
 // written meanwhile, and hands it to the Gets waiting on f. starter is the
 // ctx of the Get that started the load, if any.
-func (c *Cache[V]) runLoad(starter context.Context, sh *shard[V], key string, f *flight[V]) {
+func (c *Cache[V]) runLoad(starter context.Context, key string, f *flight[V]) {
 	r := loadOutcome[V]{startedAt: c.opts.Now(), generation: c.generation.Load()}
 	r.value, r.source, r.found, r.err = c.callLoad(starter, key)
 	c.stats.countLoad(r.source, r.found, r.err)
 	if f.refresh {
 		c.stats.countRefresh(r.err)
 	}
-	report := c.finishLoad(sh, key, f, r)
+	report := c.finishLoad(key, f, r)
 	c.loadsInFlight.Add(-1)
 	close(f.done)
 	if report {
@@ -146,11 +151,14 @@ func (c *Cache[V]) runLoad(starter context.Context, sh *shard[V], key string, f 
 // finishLoad settles the result of the load f of key, stores it unless f
 // was superseded, and forgets f. It says whether to report the load's
 // error to OnLoadError.
-func (c *Cache[V]) finishLoad(sh *shard[V], key string, f *flight[V], r loadOutcome[V]) (report bool) {
+func (c *Cache[V]) finishLoad(key string, f *flight[V], r loadOutcome[V]) (report bool) {
 	now := c.opts.Now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	cur, _ := sh.peek(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f.marked != nil {
+		f.marked.refreshing.Store(false)
+	}
+	cur, _ := c.books.peek(key)
 	e := c.settle(cur, r, now)
 	if f.again {
 		forced := *e
@@ -158,13 +166,13 @@ func (c *Cache[V]) finishLoad(sh *shard[V], key string, f *flight[V], r loadOutc
 		e = &forced
 	}
 	f.entry = e
-	if sh.flights[key] == f {
-		delete(sh.flights, key)
+	if c.books.flights[key] == f {
+		delete(c.books.flights, key)
 	}
 	if !f.superseded {
-		c.store(sh, key, e)
+		c.store(key, e)
 	}
-	return r.err != nil && c.reportDue(sh, key, now)
+	return r.err != nil && c.reportDue(key, now)
 }
 
 // settle returns the entry that a load's outcome r leaves for a key whose

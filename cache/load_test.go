@@ -344,7 +344,7 @@ func TestLoadStartedAfterAStoreDoesNotCallTheSources(t *testing.T) {
 	c := mustNew(t, testOptions(newFakeClock()), src.load)
 	c.Put("a", "stored", true, "api")
 
-	e, err := c.await(context.Background(), c.shardOf("a"), "a")
+	e, err := c.await(context.Background(), "a")
 
 	if err != nil || e.Value != "stored" {
 		t.Errorf("await = %+v, %v; want the stored entry", e, err)

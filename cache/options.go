@@ -16,15 +16,15 @@ const DefaultMaxLoads = 64
 // Options configures a Cache. Size and TTL are required; every other field
 // has a default.
 type Options struct {
-	// Size is the most entries with a value (Found) kept. They are kept in
-	// a 2Q cache: a key used once is evicted before one used again, so that
-	// a sweep over many real keys does not push out the keys in steady use.
-	// Required, > 0.
+	// Size is the most entries with a value (Found) kept. When it is
+	// reached, the least recently stored entry that no Get used since the
+	// eviction sweep last passed it is evicted (CLOCK), so that keys in
+	// steady use outlive a sweep over keys used once. Required, > 0.
 	Size int
-	// NegativeSize is the most "no value" and error entries kept. They are
-	// kept in an LRU of their own, apart from the entries with a value, so
-	// that requests for made-up keys can never push out a real entry.
-	// 0 means Size.
+	// NegativeSize is the most "no value" and error entries kept, evicted
+	// as Size's are. They are counted apart from the entries with a value,
+	// so that requests for made-up keys, however many, can never push out
+	// a real entry. 0 means Size.
 	NegativeSize int
 	// TTL is how long an entry is fresh. Each entry gets its own TTL, drawn
 	// uniformly within ±10% of this one, so that entries loaded together do

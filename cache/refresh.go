@@ -2,23 +2,47 @@ package cache
 
 import "context"
 
-// refreshDue starts the background load of key, whose entry a Get found
-// due, unless a load of key is in flight, the entry was replaced meanwhile,
-// or MaxLoads loads are in flight (a later Get tries again). ctx is the
-// Get's: the load keeps its values, not its cancellation.
-func (c *Cache[V]) refreshDue(ctx context.Context, sh *shard[V], key string) {
+// refreshSoon has the due entry of key, in node n, re-read in the
+// background, unless a load of key runs or is being started already, or
+// MaxLoads loads are in flight. It takes the cache's lock only to start
+// the load, so that the Gets of a due entry do not queue for that lock
+// while its refresh runs.
+func (c *Cache[V]) refreshSoon(ctx context.Context, key string, n *node[V]) {
+	if n.refreshing.Load() {
+		return
+	}
+	if c.loadsInFlight.Load() >= int64(c.opts.MaxLoads) {
+		c.stats.loadsRejected.Add(1)
+		return
+	}
+	if n.refreshing.CompareAndSwap(false, true) {
+		c.refreshDue(ctx, key, n)
+	}
+}
+
+// refreshDue starts the background load of key, whose node n a Get found
+// due and marked refreshing, unless a load of key is in flight, the entry
+// was replaced meanwhile, or MaxLoads loads are in flight (a later Get
+// tries again). The load started clears the mark when it ends; when none
+// starts, refreshDue clears it, or hands it to the load in flight. ctx is
+// the Get's: the load keeps its values, not its cancellation.
+func (c *Cache[V]) refreshDue(ctx context.Context, key string, n *node[V]) {
 	now := c.opts.Now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if _, ok := sh.flights[key]; ok {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.books.node(key); !ok || cur != n {
+		n.refreshing.Store(false) // n left the cache: nothing to refresh
 		return
 	}
-	if e, ok := sh.peek(key); !ok || !c.due(e, now) {
+	if f, ok := c.books.flights[key]; ok {
+		f.marked = n
 		return
 	}
-	if c.acquireLoad() {
-		c.startLoad(ctx, sh, key, true)
+	if !c.due(n.entry.Load(), now) || !c.acquireLoad() {
+		n.refreshing.Store(false)
+		return
 	}
+	c.startLoad(ctx, key, true)
 }
 
 // Refresh re-reads key in the background, while its entry keeps being
@@ -28,24 +52,23 @@ func (c *Cache[V]) refreshDue(ctx context.Context, sh *shard[V], key string) {
 // since that load may have read the sources before the change; when
 // MaxLoads loads are in flight, the next Get of key starts the re-read.
 func (c *Cache[V]) Refresh(key string) {
-	sh := c.shardOf(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, ok := sh.peek(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.books.peek(key)
 	if !ok {
 		return
 	}
-	if f, ok := sh.flights[key]; ok {
+	if f, ok := c.books.flights[key]; ok {
 		f.again = true
 		return
 	}
 	if c.acquireLoad() {
-		c.startLoad(context.Background(), sh, key, true)
+		c.startLoad(context.Background(), key, true)
 		return
 	}
 	forced := *e
 	forced.forced = true
-	c.store(sh, key, &forced)
+	c.store(key, &forced)
 }
 
 // RefreshAll re-reads every cached key in the background, while the
@@ -53,28 +76,16 @@ func (c *Cache[V]) Refresh(key string) {
 // and each other key on its next Get. Entries loaded by loads in flight
 // are re-read too.
 func (c *Cache[V]) RefreshAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.generation.Add(1)
-	for _, sh := range c.shards {
-		if !c.refreshShard(sh) {
-			return
-		}
-	}
-}
-
-// refreshShard starts the background load of every key of sh that has
-// none in flight, and says whether it could start them all before MaxLoads
-// loads were in flight.
-func (c *Cache[V]) refreshShard(sh *shard[V]) bool {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	for _, key := range sh.keys() {
-		if _, ok := sh.flights[key]; ok {
+	for _, key := range c.books.keys() {
+		if _, ok := c.books.flights[key]; ok {
 			continue
 		}
 		if !c.acquireLoad() {
-			return false
+			return
 		}
-		c.startLoad(context.Background(), sh, key, true)
+		c.startLoad(context.Background(), key, true)
 	}
-	return true
 }

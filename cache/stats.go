@@ -24,8 +24,8 @@ type Stats struct {
 	// and so waited for a load (see LoadWaits), or failed with
 	// ErrTooManyLoads or their ctx's error.
 	Misses uint64
-	// StaleServes counts Gets answered with an entry kept in use after a
-	// failed load (Entry.Stale).
+	// StaleServes counts Gets answered at once with an entry kept in use
+	// after a failed load (Entry.Stale).
 	StaleServes uint64
 	// ErrorServes counts Gets answered at once with the error of an error
 	// entry, without a load.
@@ -38,8 +38,8 @@ type Stats struct {
 	// LoadsInFlight is the number of loads running now (a gauge).
 	LoadsInFlight int
 	// LoadsRejected counts loads not started because MaxLoads loads were
-	// in flight: Gets answered ErrTooManyLoads, and background refreshes
-	// left for later.
+	// in flight: each Get answered ErrTooManyLoads, and each Get, Refresh
+	// or RefreshAll that left a background refresh for later.
 	LoadsRejected uint64
 	// Refreshes counts the loads of keys that had an entry to serve
 	// meanwhile, by result. They are counted in Loads too.
@@ -73,8 +73,7 @@ type LoadCount struct {
 // loadKey identifies one series of LoadCount.
 type loadKey struct{ source, result string }
 
-// counters are a Cache's counters but for those of hits, which each shard
-// keeps. They are atomics, read without a lock; load counts take a lock,
+// counters are a Cache's counters but for those of hits (hitCounters). They are atomics, read without a lock; load counts take a lock,
 // since each load costs far more than the lock does.
 type counters struct {
 	misses            atomic.Uint64
@@ -139,11 +138,7 @@ func (c *Cache[V]) Stats() Stats {
 			Rejected: s.refreshesRejected.Load(),
 		},
 	}
-	for _, sh := range c.shards {
-		st.Hits += sh.hits.Load()
-		st.StaleServes += sh.staleServes.Load()
-		st.ErrorServes += sh.errorServes.Load()
-	}
+	st.Hits, st.StaleServes, st.ErrorServes = c.hits.sum()
 	s.loadsMu.Lock()
 	for k, n := range s.loads {
 		st.Loads = append(st.Loads, LoadCount{Source: k.source, Result: k.result, Count: n})
