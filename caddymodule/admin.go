@@ -8,7 +8,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/bucketcors/bucketcors/cache"
 	"github.com/bucketcors/bucketcors/policy"
+	"github.com/bucketcors/bucketcors/source"
 )
 
 func init() {
@@ -122,50 +124,45 @@ func (h *Handler) describePolicy(r *http.Request, bucket string) (*policy.Policy
 	return pol, ans, nil
 }
 
+// serveCache drops every cached policy, or one bucket's: the next request
+// reads it again.
 func (AdminAPI) serveCache(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodDelete {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use DELETE", r.Method)}
-	}
-	bucket := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/bucket_cors/cache"), "/")
-	if bucket != "" && !validBucketName(bucket) {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("%q is not a bucket name", bucket)}
-	}
-	for _, h := range liveHandlers() {
-		if h.policies == nil {
-			continue
-		}
-		if bucket == "" {
-			h.policies.InvalidateAll()
-		} else {
-			h.policies.Invalidate(bucket)
-		}
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return onEachCache(w, r, http.MethodDelete, "/bucket_cors/cache", http.StatusNoContent,
+		func(c *cache.Cache[source.Result]) { c.InvalidateAll() },
+		func(c *cache.Cache[source.Result], bucket string) { c.Invalidate(bucket) })
 }
 
 // serveRefresh has every cache re-read its policies (or one bucket's) in
 // the background, while the policies it holds keep serving. The answer does
 // not wait for the reads.
 func (AdminAPI) serveRefresh(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}
+	return onEachCache(w, r, http.MethodPost, "/bucket_cors/refresh", http.StatusAccepted,
+		func(c *cache.Cache[source.Result]) { c.RefreshAll() },
+		func(c *cache.Cache[source.Result], bucket string) { c.Refresh(bucket) })
+}
+
+// onEachCache answers an admin request on prefix[/<bucket>] with method:
+// it applies all (no bucket) or one to the cache of every live handler,
+// and answers status.
+func onEachCache(w http.ResponseWriter, r *http.Request, method, prefix string, status int,
+	all func(*cache.Cache[source.Result]), one func(*cache.Cache[source.Result], string)) error {
+	if r.Method != method {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use %s", r.Method, method)}
 	}
-	bucket := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/bucket_cors/refresh"), "/")
+	bucket := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, prefix), "/")
 	if bucket != "" && !validBucketName(bucket) {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("%q is not a bucket name", bucket)}
 	}
 	for _, h := range liveHandlers() {
-		if h.policies == nil {
-			continue
-		}
-		if bucket == "" {
-			h.policies.RefreshAll()
-		} else {
-			h.policies.Refresh(bucket)
+		switch {
+		case h.policies == nil:
+		case bucket == "":
+			all(h.policies)
+		default:
+			one(h.policies, bucket)
 		}
 	}
-	w.WriteHeader(http.StatusAccepted)
+	w.WriteHeader(status)
 	return nil
 }
 

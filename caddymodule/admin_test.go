@@ -209,6 +209,49 @@ func TestAdminDeleteCacheDropsEntries(t *testing.T) {
 	}
 }
 
+// TestAdminRefreshRereadsWhileServing: POST /bucket_cors/refresh[/<bucket>]
+// re-reads cached policies in the background; until a re-read ends, the
+// cached policy keeps serving.
+func TestAdminRefreshRereadsWhileServing(t *testing.T) {
+	clock := newFakeClock() // no entry expires on its own
+	dir := t.TempDir()
+	writeFile(t, dir, "docs.json", allowing(appOrigin))
+	writeFile(t, dir, "media.json", allowing(appOrigin))
+	h := dirHandler(t, clock, dir)
+	for _, bucket := range []string{"docs", "media"} {
+		if got := policyOf(t, h, bucket); got != allowsApp {
+			t.Fatalf("%s at start: %s", bucket, got)
+		}
+	}
+	writeFile(t, dir, "docs.json", allowing(otherOrigin))
+	writeFile(t, dir, "media.json", allowing(otherOrigin))
+	if got := policyOf(t, h, "docs"); got != allowsApp {
+		t.Fatalf("before any refresh, docs: %s; want the cached policy", got)
+	}
+
+	steps := []struct {
+		path      string
+		wantDocs  string
+		wantMedia string
+	}{
+		{"/bucket_cors/refresh/docs", allowsOther, allowsApp},
+		{"/bucket_cors/refresh", allowsOther, allowsOther},
+	}
+	for _, step := range steps {
+		rec, err := callAdmin(t, http.MethodPost, step.path)
+		if err != nil || rec.Code != http.StatusAccepted {
+			t.Fatalf("POST %s: status %d, error %v; want 202", step.path, rec.Code, err)
+		}
+		settle(t, h)
+		if got := policyOf(t, h, "docs"); got != step.wantDocs {
+			t.Errorf("after POST %s, docs: %s, want %s", step.path, got, step.wantDocs)
+		}
+		if got := policyOf(t, h, "media"); got != step.wantMedia {
+			t.Errorf("after POST %s, media: %s, want %s", step.path, got, step.wantMedia)
+		}
+	}
+}
+
 // TestAdminRefusesWrongRequests: wrong methods and names that are no
 // bucket are API errors with the status that says so.
 func TestAdminRefusesWrongRequests(t *testing.T) {
@@ -228,6 +271,8 @@ func TestAdminRefusesWrongRequests(t *testing.T) {
 		{http.MethodGet, "/bucket_cors/cache", http.StatusMethodNotAllowed},
 		{http.MethodPost, "/bucket_cors/cache/assets", http.StatusMethodNotAllowed},
 		{http.MethodDelete, "/bucket_cors/cache/a%20b", http.StatusBadRequest},
+		{http.MethodGet, "/bucket_cors/refresh", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/bucket_cors/refresh/a%20b", http.StatusBadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
