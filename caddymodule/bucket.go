@@ -61,17 +61,6 @@ func (n *bucketNamer) of(r *http.Request) string {
 	return bucket
 }
 
-// namesNoKey reports whether a request's path is on the bucket itself
-// rather than on an object: "/<bucket>" path-style, "/" otherwise, with
-// any extra slashes, as the origin reads them.
-func (n *bucketNamer) namesNoKey(path string) bool {
-	rest := strings.TrimPrefix(path, "/")
-	if n.fromPath {
-		_, rest, _ = strings.Cut(rest, "/")
-	}
-	return strings.Trim(rest, "/") == ""
-}
-
 // hostLabelPlaceholder matches a bucket named by a host label, as in
 // {http.request.host.labels.3}.
 var hostLabelPlaceholder = regexp.MustCompile(`^\{http\.request\.host\.labels\.(\d+)\}$`)

@@ -38,7 +38,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if err != nil {
 			return h.servePolicyUnavailable(w, r, bucket, err, next)
 		}
-		return h.servePreflight(w, r, bucket, pol)
+		origin, _ := requestOrigin(origins)
+		return h.servePreflight(w, r, bucket, origin, pol)
 	}
 	if h.isCORSAPICall(r) {
 		return h.serveCORSAPI(w, r, h.bucketOf(r))
@@ -123,9 +124,9 @@ func (h *Handler) servePolicyUnavailable(w http.ResponseWriter, r *http.Request,
 	return h.serveActual(w, r, policy.Grant{}, debug, next)
 }
 
-// requestOrigin returns the request's Origin when it has exactly one.
-func requestOrigin(r *http.Request) (string, bool) {
-	values := r.Header["Origin"]
+// requestOrigin returns the Origin of a request whose Origin lines are
+// values, when it has exactly one.
+func requestOrigin(values []string) (string, bool) {
 	if len(values) != 1 {
 		return "", false
 	}

@@ -146,7 +146,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.compileStatic(); err != nil {
 		return err
 	}
-	if err := h.provisionShared(ctx); err != nil {
+	if err := h.provisionShared(); err != nil {
 		return err
 	}
 	// Every handler counts its decisions, whatever its sources.

@@ -16,8 +16,8 @@ const preflightHeaderCount = grantHeaderCount + 2
 
 // servePreflight answers an OPTIONS request that has an Origin by S3's
 // rules; it never reaches the origin.
-func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket string, pol *policy.Policy) error {
-	origin, _ := requestOrigin(r)
+// origin is the request's Origin, "" when it has several.
+func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket, origin string, pol *policy.Policy) error {
 	var method string
 	// The map's own key: Get would canonicalise a constant on every request.
 	if values := r.Header["Access-Control-Request-Method"]; len(values) > 0 {
@@ -54,7 +54,7 @@ func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket 
 // resourceType is what S3 names the target of a refused preflight: BUCKET
 // for the bucket itself (no key), OBJECT for an object.
 func (h *Handler) resourceType(r *http.Request) string {
-	if h.bucketName.namesNoKey(r.URL.Path) {
+	if s3api.IsBucketPath(r.URL.Path, h.bucketName.fromPath) {
 		return s3api.ResourceBucket
 	}
 	return s3api.ResourceObject

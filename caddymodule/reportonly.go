@@ -58,7 +58,7 @@ func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next c
 
 // allows reports whether pol allows r, as enforcing judges it.
 func allows(pol *policy.Policy, r *http.Request) bool {
-	origin, _ := requestOrigin(r)
+	origin, _ := requestOrigin(r.Header["Origin"])
 	if r.Method == http.MethodOptions {
 		return pol.Preflight(origin, r.Header.Get("Access-Control-Request-Method"), r.Header["Access-Control-Request-Headers"]).Allowed
 	}

@@ -112,7 +112,7 @@ func (h *Handler) sharedKey() (string, error) {
 
 // provisionShared takes the sharedPolicies of the handler's sources from
 // the pool, making them when no config has them yet.
-func (h *Handler) provisionShared(ctx caddy.Context) error {
+func (h *Handler) provisionShared() error {
 	if h.PolicyStore == nil && h.PolicyDir == "" && h.PolicyOrigin == nil {
 		return nil
 	}
@@ -129,7 +129,7 @@ func (h *Handler) provisionShared(ctx caddy.Context) error {
 	shared.logger.Store(h.logger)
 	h.shared = shared
 	h.sources, h.store, h.origin, h.policies = shared.sources, shared.store, shared.origin, shared.policies
-	return registerMetrics(ctx.GetMetricsRegistry())
+	return nil
 }
 
 // newShared builds the sources and their cache.

@@ -68,15 +68,21 @@ const (
 
 // IsBucketCORSCall reports whether r calls the bucket CORS API: its query
 // holds the cors key, read as the origin reads it (decoded, so "%63ors" is
-// cors too), and it is on a bucket, not an object. pathStyle says that the
-// bucket is the path's first segment (/<bucket>); otherwise the host names
-// it and the path is "/". Extra slashes after the bucket still name the
-// bucket, as they do for the origin.
+// cors too), and it is on a bucket, not an object (see IsBucketPath).
 func IsBucketCORSCall(r *http.Request, pathStyle bool) bool {
 	if r.URL.RawQuery == "" || !r.URL.Query().Has("cors") {
 		return false
 	}
-	rest := strings.TrimPrefix(r.URL.Path, "/")
+	return IsBucketPath(r.URL.Path, pathStyle)
+}
+
+// IsBucketPath reports whether a request path is on a bucket itself rather
+// than on an object. pathStyle says that the bucket is the path's first
+// segment (/<bucket>); otherwise the host names it and the path is "/".
+// Extra slashes after the bucket still name the bucket, as they do for the
+// origin.
+func IsBucketPath(path string, pathStyle bool) bool {
+	rest := strings.TrimPrefix(path, "/")
 	if pathStyle {
 		i := strings.IndexByte(rest, '/')
 		if i < 0 {
