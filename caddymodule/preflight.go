@@ -11,9 +11,6 @@ import (
 // each of these request headers changes it.
 const preflightVary = grantVaryLine
 
-// preflightHeaderCount is the most headers a preflight answer sets.
-const preflightHeaderCount = grantHeaderCount + 2
-
 // servePreflight answers an OPTIONS request that has an Origin by S3's
 // rules; it never reaches the origin.
 // origin is the request's Origin, "" when it has several.
@@ -38,15 +35,17 @@ func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket,
 		return s3api.PreflightRefusal(true, method, h.resourceType(r)).Write(w, preflightVary)
 	}
 
-	values := make([]string, preflightHeaderCount)
-	hdr := w.Header()
-	setGrantHeaders(hdr, &res.Grant, values[:grantHeaderCount])
+	n := grantHeaderCount(&res.Grant) + 1 // and Vary
 	if res.AllowHeaders != "" {
-		values[grantHeaderCount] = res.AllowHeaders
-		hdr["Access-Control-Allow-Headers"] = values[grantHeaderCount : grantHeaderCount+1 : grantHeaderCount+1]
+		n++
 	}
-	values[grantHeaderCount+1] = preflightVary
-	hdr["Vary"] = values[grantHeaderCount+1:]
+	values := answerValues(make([]string, n))
+	hdr := w.Header()
+	setGrantHeaders(hdr, &res.Grant, &values)
+	if res.AllowHeaders != "" {
+		values.set(hdr, "Access-Control-Allow-Headers", res.AllowHeaders)
+	}
+	values.set(hdr, "Vary", preflightVary)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
