@@ -9,7 +9,7 @@ import (
 
 // PreflightVary is the Vary of every preflight answer, granted or refused:
 // each of these request headers changes it.
-const PreflightVary = grantVaryLine
+const PreflightVary = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
 
 // WritePreflight answers an allowed preflight as S3 does: 200, the grant's
 // headers, Access-Control-Allow-Headers when names were asked for, and

@@ -16,7 +16,7 @@ var (
 // grantVaryLine is grantVary as one header line, as S3 writes it;
 // restOfGrantVaryLine is what a grant adds to an origin's Vary: Origin.
 const (
-	grantVaryLine       = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
+	grantVaryLine       = PreflightVary
 	restOfGrantVaryLine = "Access-Control-Request-Headers, Access-Control-Request-Method"
 )
 
