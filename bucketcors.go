@@ -4,12 +4,15 @@
 //
 //	xcaddy build --with github.com/bucketcors/bucketcors
 //
-// The module itself lives in package caddymodule; the policy engine, free of
-// Caddy, in package policy.
+// The module itself lives in package caddymodule, and its `caddy bucket-cors`
+// commands in caddymodule/command; the policy engine and the HTTP side of
+// the handler, free of Caddy, in packages policy and edge.
 package bucketcors
 
 import (
 	// Registers the http.handlers.bucket_cors module and the bucket_cors
 	// Caddyfile directive.
 	_ "github.com/bucketcors/bucketcors/caddymodule"
+	// Registers the `caddy bucket-cors` commands.
+	_ "github.com/bucketcors/bucketcors/caddymodule/command"
 )

@@ -87,3 +87,15 @@ func readExplainRequest(w http.ResponseWriter, r *http.Request) (explainRequest,
 	}
 	return req, nil
 }
+
+// writeJSON writes v as indented JSON, with markup left as it is (S3's XML
+// bodies stay readable), as `caddy bucket-cors explain --json` writes it.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
+}

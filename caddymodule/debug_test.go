@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/bucketcors/bucketcors/edge"
 )
 
 // The verdicts of assetsPolicy for the requests of the debug tests.
@@ -42,7 +44,7 @@ var debugCases = []debugCase{
 		noPolicyVerdict},
 	{"preflight of a bucket whose policy cannot be read", http.MethodOptions, "/broken/key",
 		[]string{"Origin", appOrigin, "Access-Control-Request-Method", "GET"},
-		verdictUnavailable},
+		edge.VerdictUnavailable},
 	{"GET allowed, proxied", http.MethodGet, "/assets/key",
 		[]string{"Origin", otherOrigin},
 		`rule 2 ("public-read") allowed`},
@@ -54,10 +56,10 @@ var debugCases = []debugCase{
 		noPolicyVerdict},
 	{"GET of a bucket whose policy cannot be read, proxied", http.MethodGet, "/broken/key",
 		[]string{"Origin", appOrigin},
-		verdictUnavailable},
+		edge.VerdictUnavailable},
 	{"GET with two Origin headers", http.MethodGet, "/assets/key",
 		[]string{"Origin", appOrigin, "Origin", otherOrigin},
-		verdictSeveralOrigins},
+		edge.VerdictSeveralOrigins},
 	{"GET without Origin: no CORS request", http.MethodGet, "/assets/key", nil, ""},
 	{"preflight without Origin", http.MethodOptions, "/assets/key",
 		[]string{"Access-Control-Request-Method", "GET"}, ""},
@@ -95,12 +97,12 @@ func TestDebugHeaderSaysWhy(t *testing.T) {
 				if !mode.debug {
 					want = ""
 				}
-				got, present := resp.Header[debugHeader]
+				got, present := resp.Header[edge.DebugHeader]
 				switch {
 				case want == "" && present:
-					t.Errorf("%s: %q, want no such header", debugHeader, got)
+					t.Errorf("%s: %q, want no such header", edge.DebugHeader, got)
 				case want != "" && (len(got) != 1 || got[0] != want):
-					t.Errorf("%s: %q\nwant: %q", debugHeader, got, want)
+					t.Errorf("%s: %q\nwant: %q", edge.DebugHeader, got, want)
 				}
 			})
 		}
@@ -122,28 +124,9 @@ func TestDebugHeaderIsCutShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := rec.Header().Get(debugHeader)
+	got := rec.Header().Get(edge.DebugHeader)
 	const start = `refused: rule 1 ("rule-number-1"): origin https://evil.example.net not listed; rule 2 ("rule-number-2")`
-	if len(got) > maxDebugBytes || !strings.HasPrefix(got, start) || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) {
-		t.Errorf("%s (%d bytes): %q\nwant at most %d bytes of valid UTF-8, starting %q and ending with …", debugHeader, len(got), got, maxDebugBytes, start)
-	}
-}
-
-// TestShortenKeepsCharactersWhole: a cut never splits a character.
-func TestShortenKeepsCharactersWhole(t *testing.T) {
-	tests := []struct {
-		in    string
-		limit int
-		want  string
-	}{
-		{"short", 10, "short"},
-		{"exactly10!", 10, "exactly10!"},
-		{"abcdefghijk", 10, "abcdefg…"},
-		{"abcdef€€€", 10, "abcdef…"}, // € is 3 bytes: abcdef€ and … would be 12
-	}
-	for _, tc := range tests {
-		if got := shorten(tc.in, tc.limit); got != tc.want {
-			t.Errorf("shorten(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
-		}
+	if len(got) > edge.MaxDebugBytes || !strings.HasPrefix(got, start) || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) {
+		t.Errorf("%s (%d bytes): %q\nwant at most %d bytes of valid UTF-8, starting %q and ending with …", edge.DebugHeader, len(got), got, edge.MaxDebugBytes, start)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bucketcors/bucketcors/edge"
 	"github.com/bucketcors/bucketcors/policy"
 )
 
@@ -27,7 +28,7 @@ func (h *Handler) provisionMode() error {
 		h.reportOnly = false
 	case ModeReportOnly:
 		h.reportOnly = true
-		h.refusals = newRefusalLog(h.now)
+		h.refusals = edge.NewRefusalLog(h.now)
 	default:
 		return fmt.Errorf("mode %q: use %s (answer by the policy, the default) or %s (judge and count, but let every request through)",
 			h.Mode, ModeEnforce, ModeReportOnly)

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/bucketcors/bucketcors/cache"
+	"github.com/bucketcors/bucketcors/edge"
 	"github.com/bucketcors/bucketcors/policy"
 	"github.com/bucketcors/bucketcors/s3api"
 )
@@ -49,7 +50,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// it never waits for one.
 		debug := ""
 		if h.Debug && len(origins) > 1 {
-			debug = verdictSeveralOrigins
+			debug = edge.VerdictSeveralOrigins
 		}
 		return h.serveActual(w, r, policy.Grant{}, debug, next)
 	}
@@ -62,7 +63,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	h.count(decisionOf(pol, grant.Allowed))
 	debug := ""
 	if h.Debug {
-		debug = verdict(pol, r)
+		debug = edge.Verdict(pol, r)
 	}
 	return h.serveActual(w, r, grant, debug, next)
 }
@@ -90,15 +91,9 @@ func actualGrant(pol *policy.Policy, r *http.Request, origin string) policy.Gran
 // also when next fails and the server writes the error status. A debug
 // verdict other than "" goes in the debug header.
 func (h *Handler) serveActual(w http.ResponseWriter, r *http.Request, grant policy.Grant, debug string, next caddyhttp.Handler) error {
-	cw := writerPool.Get().(*corsWriter)
-	*cw = corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, grant: grant, debug: debug}
+	cw := edge.NewWriter(w, &grant, debug)
 	err := next.ServeHTTP(cw, r)
-	// When next wrote nothing, the server sends the header map as it stands
-	// once we return, or writes the error status on it: either way it must
-	// carry the policy's headers (and the grant lets a page read an error).
-	cw.apply()
-	*cw = corsWriter{} // drop the references to this request
-	writerPool.Put(cw)
+	cw.Finish()
 	return err
 }
 
@@ -110,11 +105,11 @@ func (h *Handler) servePolicyUnavailable(w http.ResponseWriter, r *http.Request,
 	h.count(decisionRefused)
 	debug := ""
 	if h.Debug {
-		debug = verdictUnavailable
+		debug = edge.VerdictUnavailable
 	}
 	if r.Method == http.MethodOptions {
 		if debug != "" {
-			setDebug(w.Header(), debug)
+			edge.SetDebug(w.Header(), debug)
 		}
 		if errors.Is(err, cache.ErrTooManyLoads) {
 			return errSlowDown.Write(w, "")

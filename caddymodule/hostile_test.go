@@ -28,7 +28,7 @@ func preflightGrant(origin, allowHeaders string) http.Header {
 		"Access-Control-Allow-Origin":      {origin},
 		"Access-Control-Allow-Credentials": {"true"},
 		"Access-Control-Allow-Methods":     {"GET, PUT"},
-		"Vary":                             {preflightVary},
+		"Vary":                             {grantVaryLine},
 	}
 	if allowHeaders != "" {
 		h["Access-Control-Allow-Headers"] = []string{allowHeaders}
@@ -37,7 +37,7 @@ func preflightGrant(origin, allowHeaders string) http.Header {
 }
 
 // refusedPreflight is the CORS header set of every refused preflight.
-var refusedPreflight = http.Header{"Vary": {preflightVary}}
+var refusedPreflight = http.Header{"Vary": {grantVaryLine}}
 
 // hostileRequest builds a request whose headers are set as given, bypassing
 // the client-side checks that would keep CR, LF or NUL out: what matters is
@@ -240,7 +240,7 @@ func TestHostileBucketsAndPaths(t *testing.T) {
 					"Access-Control-Allow-Origin":      {allowedOrigin},
 					"Access-Control-Allow-Credentials": {"true"},
 					"Access-Control-Allow-Methods":     {"GET"},
-					"Vary":                             {preflightVary},
+					"Vary":                             {grantVaryLine},
 				})
 				return
 			}

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/bucketcors/bucketcors/cache"
+	"github.com/bucketcors/bucketcors/edge"
 	"github.com/bucketcors/bucketcors/s3api"
 	"github.com/bucketcors/bucketcors/source"
 )
@@ -113,7 +114,7 @@ type state struct {
 	logger   *zap.Logger
 	// reportOnly is Mode == "report_only"; refusals limits its log lines.
 	reportOnly bool
-	refusals   *refusalLog
+	refusals   *edge.RefusalLog
 	// now is the clock of the cache and the CORS API; tests set it before
 	// Provision.
 	now func() time.Time

@@ -29,12 +29,12 @@ func TestJSONConfigMistakesStopTheConfig(t *testing.T) {
 		{
 			name:   "an inline policy and a policy file for one bucket",
 			config: `{"policies": {"media": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]}, "policy_files": {"media": "testdata/policies/media.xml"}}`,
-			want:   []string{`testdata/policies/media.xml: bucket "media" already has a policy; give each bucket one`},
+			want:   []string{`bucket "media" has both an inline policy and policy_file testdata/policies/media.xml; give each bucket one`},
 		},
 		{
 			name:   "two default policies",
 			config: `{"policies": {"*": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]}, "policy_files": {"*": "testdata/policies/seed.json"}}`,
-			want:   []string{`bucket "*" already has a policy`},
+			want:   []string{`bucket "*" has both an inline policy and policy_file`},
 		},
 		{
 			name:   "a policy file that is missing",

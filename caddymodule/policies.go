@@ -31,25 +31,15 @@ func (h *Handler) compileStatic() error {
 	compiled := make(map[string]*staticPolicy)
 	now := h.now()
 	var errs []error
-	add := func(bucket, where string, res source.Result, err error) {
+	keys := slices.Concat(slices.Collect(maps.Keys(h.Policies)), slices.Collect(maps.Keys(h.PolicyFiles)))
+	slices.Sort(keys)
+	for _, key := range slices.Compact(keys) {
+		res, where, err := h.configuredPolicy(key)
 		if err != nil {
 			errs = append(errs, err)
-			return
+			continue
 		}
-		if _, dup := compiled[bucket]; dup {
-			errs = append(errs, fmt.Errorf("%s: bucket %q already has a policy; give each bucket one", where, bucket))
-			return
-		}
-		compiled[bucket] = &staticPolicy{policy: res.Policy, source: where, version: res.Version, loadedAt: now}
-	}
-
-	for _, bucket := range slices.Sorted(maps.Keys(h.Policies)) {
-		pol, err := policy.ParseStrict(fmt.Sprintf("policies[%q]", bucket), h.Policies[bucket])
-		add(bucket, "policies", source.Result{Found: true, Policy: pol}, err)
-	}
-	for _, bucket := range slices.Sorted(maps.Keys(h.PolicyFiles)) {
-		res, err := readPolicyFile(h.PolicyFiles[bucket])
-		add(bucket, h.PolicyFiles[bucket], res, err)
+		compiled[key] = &staticPolicy{policy: res.Policy, source: where, version: res.Version, loadedAt: now}
 	}
 	if h.PolicyDir != "" {
 		docs, err := source.ReadDir(h.PolicyDir, validBucketName)
@@ -73,6 +63,34 @@ func (h *Handler) compileStatic() error {
 	delete(compiled, DefaultPolicyKey)
 	h.static = compiled
 	return nil
+}
+
+// ConfiguredPolicy compiles the policy that the configuration itself gives
+// key (a bucket, or DefaultPolicyKey): its inline policy or its
+// policy_file, strictly, as Provision does. where names it in the
+// configuration's words ("policies", or the file's path); the policy is nil
+// when the configuration gives key none. `caddy bucket-cors explain
+// --config` reads policies through it, so that it finds what the proxy
+// finds.
+func (h *Handler) ConfiguredPolicy(key string) (pol *policy.Policy, where string, err error) {
+	res, where, err := h.configuredPolicy(key)
+	return res.Policy, where, err
+}
+
+func (h *Handler) configuredPolicy(key string) (res source.Result, where string, err error) {
+	raw, inline := h.Policies[key]
+	path, file := h.PolicyFiles[key]
+	switch {
+	case inline && file:
+		return res, "", fmt.Errorf("bucket %q has both an inline policy and policy_file %s; give each bucket one", key, path)
+	case inline:
+		pol, err := policy.ParseStrict(fmt.Sprintf("policies[%q]", key), raw)
+		return source.Result{Found: true, Policy: pol}, "policies", err
+	case file:
+		res, err := readPolicyFile(path)
+		return res, path, err
+	}
+	return res, "", nil
 }
 
 // readPolicyFile reads and compiles a document named by the configuration,

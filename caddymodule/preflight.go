@@ -3,16 +3,10 @@ package caddymodule
 import (
 	"net/http"
 
+	"github.com/bucketcors/bucketcors/edge"
 	"github.com/bucketcors/bucketcors/policy"
 	"github.com/bucketcors/bucketcors/s3api"
 )
-
-// preflightVary is the Vary of every preflight answer, granted or refused:
-// each of these request headers changes it.
-const preflightVary = grantVaryLine
-
-// preflightHeaderCount is the most headers a preflight answer sets.
-const preflightHeaderCount = grantHeaderCount + 2
 
 // servePreflight answers an OPTIONS request that has an Origin by S3's
 // rules; it never reaches the origin.
@@ -24,30 +18,21 @@ func (h *Handler) servePreflight(w http.ResponseWriter, r *http.Request, bucket,
 		method = values[0]
 	}
 	if h.Debug {
-		setDebug(w.Header(), verdict(pol, r))
+		edge.SetDebug(w.Header(), edge.Verdict(pol, r))
 	}
 	if pol == nil {
 		h.count(decisionNoPolicy)
-		return s3api.PreflightRefusal(false, method, s3api.ResourceBucket).Write(w, preflightVary)
+		return edge.WriteRefusal(w, false, method, s3api.ResourceBucket)
 	}
 
 	res := pol.Preflight(origin, method, r.Header["Access-Control-Request-Headers"])
 	h.count(decisionOf(pol, res.Allowed))
 	if !res.Allowed {
 		h.logRefusal(bucket, origin, method, &res)
-		return s3api.PreflightRefusal(true, method, h.resourceType(r)).Write(w, preflightVary)
+		return edge.WriteRefusal(w, true, method, h.resourceType(r))
 	}
 
-	values := make([]string, preflightHeaderCount)
-	hdr := w.Header()
-	setGrantHeaders(hdr, &res.Grant, values[:grantHeaderCount])
-	if res.AllowHeaders != "" {
-		values[grantHeaderCount] = res.AllowHeaders
-		hdr["Access-Control-Allow-Headers"] = values[grantHeaderCount : grantHeaderCount+1 : grantHeaderCount+1]
-	}
-	values[grantHeaderCount+1] = preflightVary
-	hdr["Vary"] = values[grantHeaderCount+1:]
-	w.WriteHeader(http.StatusOK)
+	edge.WritePreflight(w, &res)
 	return nil
 }
 

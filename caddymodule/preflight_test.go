@@ -5,6 +5,10 @@ import (
 	"testing"
 )
 
+// grantVaryLine is the Vary line of a grant and of every preflight answer
+// but S3's 400, as S3 writes it.
+const grantVaryLine = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
+
 // preflightVaryLine is the Vary of every preflight answer but S3's 400.
 var preflightVaryLine = http.Header{"Vary": {"Origin, Access-Control-Request-Headers, Access-Control-Request-Method"}}
 

@@ -1,16 +1,13 @@
 package caddymodule
 
 import (
-	"hash/maphash"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"go.uber.org/zap"
 
+	"github.com/bucketcors/bucketcors/edge"
 	"github.com/bucketcors/bucketcors/policy"
 )
 
@@ -28,7 +25,7 @@ func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next c
 		// Not judged when enforcing either: without an Origin it is no
 		// CORS request; with several, no grant is given whatever the policy.
 		if h.Debug && origins > 1 {
-			setDebug(w.Header(), verdictSeveralOrigins)
+			edge.SetDebug(w.Header(), edge.VerdictSeveralOrigins)
 		}
 		return next.ServeHTTP(w, r)
 	}
@@ -40,17 +37,17 @@ func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next c
 		d = decisionOf(pol, pol != nil && allows(pol, r))
 	}
 	h.count(d)
-	logIt := d == decisionRefused && h.refusals.due(bucket, strings.Join(r.Header["Origin"], ", "))
+	logIt := d == decisionRefused && h.refusals.Due(bucket, strings.Join(r.Header["Origin"], ", "))
 	if logIt || h.Debug {
-		v := verdictUnavailable
+		v := edge.VerdictUnavailable
 		if err == nil {
-			v = verdict(pol, r)
+			v = edge.Verdict(pol, r)
 		}
 		if logIt {
 			h.logWouldRefuse(r, bucket, v, err)
 		}
 		if h.Debug {
-			setDebug(w.Header(), v)
+			edge.SetDebug(w.Header(), v)
 		}
 	}
 	return next.ServeHTTP(w, r)
@@ -80,56 +77,13 @@ func (h *Handler) logWouldRefuse(r *http.Request, bucket, verdict string, err er
 	}
 	fields := []zap.Field{
 		zap.String("bucket", bucket),
-		zap.String("origin", shorten(strings.Join(r.Header["Origin"], ", "), maxLoggedOrigin)),
-		zap.String("method", shorten(method, maxLoggedOrigin)),
+		zap.String("origin", edge.Shorten(strings.Join(r.Header["Origin"], ", "), maxLoggedOrigin)),
+		zap.String("method", edge.Shorten(method, maxLoggedOrigin)),
 		zap.Bool("preflight", r.Method == http.MethodOptions),
-		zap.String("verdict", shorten(verdict, maxLoggedVerdict)),
+		zap.String("verdict", edge.Shorten(verdict, maxLoggedVerdict)),
 	}
 	if err != nil {
 		fields = append(fields, zap.Error(err))
 	}
 	h.logger.Info("report_only: enforcing would refuse this CORS request", fields...)
-}
-
-// The bounds of the refusal log: one line per bucket and origin per
-// refusalLogEvery, remembered for the refusalLogSize pairs seen last.
-const (
-	refusalLogEvery = time.Minute
-	refusalLogSize  = 4096
-)
-
-// refusalLog rate-limits the log lines of report_only: it remembers when
-// it last logged each (bucket, origin), by a hash of the pair, so that its
-// memory is bounded whatever the requests carry.
-type refusalLog struct {
-	now  func() time.Time
-	seed maphash.Seed
-	mu   sync.Mutex
-	last *simplelru.LRU[uint64, time.Time]
-}
-
-func newRefusalLog(now func() time.Time) *refusalLog {
-	// NewLRU fails only on a size below 1.
-	last, _ := simplelru.NewLRU[uint64, time.Time](refusalLogSize, nil)
-	return &refusalLog{now: now, seed: maphash.MakeSeed(), last: last}
-}
-
-// due reports whether a refusal of origin on bucket is to be logged now,
-// and if so, remembers that it was.
-func (l *refusalLog) due(bucket, origin string) bool {
-	var hash maphash.Hash
-	hash.SetSeed(l.seed)
-	hash.WriteString(bucket)
-	hash.WriteByte(0)
-	hash.WriteString(origin)
-	key := hash.Sum64()
-	now := l.now()
-
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if at, ok := l.last.Get(key); ok && now.Sub(at) < refusalLogEvery {
-		return false
-	}
-	l.last.Add(key, now)
-	return true
 }

@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -202,21 +201,6 @@ func TestReportOnlyLogsEachRefusalOnceAMinute(t *testing.T) {
 	}
 	if n := len(logged()); n != 4 {
 		t.Errorf("%d lines after a request to a bucket without policy, want 4", n)
-	}
-}
-
-// TestRefusalLogMemoryIsBounded: however many origins are refused, the log
-// remembers at most refusalLogSize pairs; the oldest are forgotten first.
-func TestRefusalLogMemoryIsBounded(t *testing.T) {
-	clock := newFakeClock()
-	l := newRefusalLog(clock.Now)
-	for i := range refusalLogSize * 2 {
-		if !l.due("assets", fmt.Sprintf("https://site-%d.example.com", i)) {
-			t.Fatalf("origin %d: not due, though never seen", i)
-		}
-	}
-	if n := l.last.Len(); n != refusalLogSize {
-		t.Errorf("%d pairs remembered, want %d", n, refusalLogSize)
 	}
 }
 

@@ -19,7 +19,8 @@ type Policy struct {
 	headers headerIndex
 	// warnings are the document's problems that S3 accepts; nil when none.
 	warnings *ValidationError
-	rendered renderedLines
+	// lines are the Access-Control-Request-Headers lines answered so far.
+	lines knownLines
 }
 
 // compiledRule is what a matching rule contributes to an answer.

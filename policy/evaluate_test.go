@@ -369,20 +369,20 @@ func TestZeroAllocations(t *testing.T) {
 			t.Errorf("Actual(%q): %v allocations", origin, n)
 		}
 	}
-	// Browsers send "a,b": the answer "a, b" is rendered once and remembered.
-	browser := []string{"content-type,x-amz-date"}
-	if n := testing.AllocsPerRun(100, func() { p.Preflight("https://app.example.com", "PUT", browser) }); n != 0 {
-		t.Errorf("Preflight in a browser's form: %v allocations", n)
-	}
-	other := []string{"content-type,X-Amz-Date"}
-	if n := testing.AllocsPerRun(100, func() { p.Preflight("https://app.example.com", "PUT", other) }); n != 1 {
-		t.Errorf("Preflight with upper case: %v allocations, want 1", n)
+	// Browsers send "a,b": the answer "a, b" is rendered once and remembered,
+	// as is a line in any other form.
+	for _, line := range []string{"content-type,x-amz-date", "content-type,X-Amz-Date", " content-type ,x-amz-date"} {
+		lines := []string{line}
+		if n := testing.AllocsPerRun(100, func() { p.Preflight("https://app.example.com", "PUT", lines) }); n != 0 {
+			t.Errorf("Preflight of %q asked again: %v allocations", line, n)
+		}
 	}
 }
 
-// TestRenderedLinesBounds: a policy remembers the first 16 lines of at most
-// 256 bytes, and answers every line right, remembered or not.
-func TestRenderedLinesBounds(t *testing.T) {
+// TestKnownLinesBounds: a policy remembers the first 16 lines of at most 256
+// bytes that it allows, and answers every line right, remembered or not; a
+// line past the bounds costs one allocation.
+func TestKnownLinesBounds(t *testing.T) {
 	p := mustParse(t, `[{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["*"]}]`)
 	for i := range 20 {
 		line := fmt.Sprintf("a%d,b", i)
@@ -394,9 +394,52 @@ func TestRenderedLinesBounds(t *testing.T) {
 	if got := p.Preflight("https://a.test", "GET", []string{long}).AllowHeaders; got != strings.ReplaceAll(long, ",", ", ") {
 		t.Errorf("AllowHeaders for a long line = %q", got)
 	}
-	seen := *p.rendered.m.Load()
-	if len(seen) != rememberedLines || seen["a0,b"] != "a0, b" || seen["a16,b"] != "" || seen[long] != "" {
-		t.Errorf("remembered %d lines: %q", len(seen), seen)
+	seen := *p.lines.m.Load()
+	if len(seen) != rememberedLines || seen["a0,b"].answer != "a0, b" || seen["a15,b"].answer != "a15, b" {
+		t.Errorf("remembered %d lines: %v", len(seen), seen)
+	}
+	for _, line := range []string{"a16,b", long} {
+		if _, ok := seen[line]; ok {
+			t.Errorf("remembered %q past the bounds", line)
+		}
+		lines := []string{line}
+		if n := testing.AllocsPerRun(10, func() { p.Preflight("https://a.test", "GET", lines) }); n != 1 {
+			t.Errorf("Preflight of %q past the bounds: %v allocations, want 1", line, n)
+		}
+	}
+}
+
+// TestKnownLinesJudgeEachOrigin: a line remembered from one rule's answer is
+// judged again for a request that other rules decide.
+func TestKnownLinesJudgeEachOrigin(t *testing.T) {
+	p := mustParse(t, `[
+		{"ID": "a", "AllowedOrigins": ["https://a.test"], "AllowedMethods": ["PUT"], "AllowedHeaders": ["x-a", "x-both"]},
+		{"ID": "b", "AllowedOrigins": ["https://b.test"], "AllowedMethods": ["PUT"], "AllowedHeaders": ["x-b", "x-both"]},
+		{"ID": "c", "AllowedOrigins": ["https://b.test"], "AllowedMethods": ["PUT"], "AllowedHeaders": ["x-a"]}]`)
+	for _, tt := range []struct {
+		origin, line string
+		rule         string // "" for a refusal
+		denied       string
+	}{
+		{"https://a.test", "x-a", "a", ""},
+		{"https://b.test", "x-a", "c", ""},
+		{"https://a.test", "x-b", "", "x-b"},
+		{"https://b.test", "x-b", "b", ""},
+		{"https://a.test", "x-b", "", "x-b"},
+		{"https://a.test", "x-both", "a", ""},
+		{"https://b.test", "x-both", "b", ""},
+		{"https://b.test", "x-a,x-both", "", "x-both"},
+		{"https://a.test", "x-a,x-both", "a", ""},
+		{"https://b.test", "x-a,x-both", "", "x-both"},
+	} {
+		res := p.Preflight(tt.origin, "PUT", []string{tt.line})
+		if res.RuleID != tt.rule || res.DeniedHeader != tt.denied || res.Allowed != (tt.rule != "") {
+			t.Errorf("%s asking %q: rule %q, denied header %q; want rule %q, denied header %q",
+				tt.origin, tt.line, res.RuleID, res.DeniedHeader, tt.rule, tt.denied)
+		}
+		if res.Allowed && res.AllowHeaders != strings.ReplaceAll(tt.line, ",", ", ") {
+			t.Errorf("%s asking %q: Access-Control-Allow-Headers %q", tt.origin, tt.line, res.AllowHeaders)
+		}
 	}
 }
 

@@ -43,12 +43,9 @@ type headerScan struct {
 	names   int     // non-empty names
 	length  int     // their bytes, trimmed
 	tooMany bool    // more than MaxRequestHeaderNames names
-	// How the names are joined, which decides how the answer is rendered:
-	// each is true while the request is one line of lower-case names joined
-	// by ", " (the answer as it is) or by "," (as browsers send it). Noted
-	// in the one pass so that BenchmarkPreflight/sdk/allowed-10-names
-	// renders nothing.
-	bySpace, byComma bool
+	// bySpace is true while the request is one line of lower-case names
+	// joined by ", ", the answer as it is: such a line needs no rendering.
+	bySpace bool
 }
 
 // scan filters cands by the requested names in one pass that also counts
@@ -56,7 +53,7 @@ type headerScan struct {
 // in the form of the answer. It fills s in place: the struct is large enough
 // for copies to show.
 func (x *headerIndex) scan(s *headerScan, cands ruleSet, lines []string) {
-	*s = headerScan{rules: cands, bySpace: len(lines) == 1, byComma: len(lines) == 1}
+	*s = headerScan{rules: cands, bySpace: len(lines) == 1}
 	for _, line := range lines {
 		for start := 0; start <= len(line); {
 			// One element, up to the next comma, classifying its bytes on the way.
@@ -110,16 +107,11 @@ func (s *headerScan) add(x *headerIndex, elem string, all, some uint8) {
 func (s *headerScan) noteJoin(elem, name string, upper bool) {
 	switch {
 	case name == "" || upper:
-		s.bySpace, s.byComma = false, false
-	case s.names == 0 && elem != name:
-		s.bySpace, s.byComma = false, false
-	case s.names == 0:
-	case elem == name:
 		s.bySpace = false
-	case len(elem) == len(name)+1 && elem[0] == ' ':
-		s.byComma = false
+	case s.names == 0:
+		s.bySpace = s.bySpace && elem == name
 	default:
-		s.bySpace, s.byComma = false, false
+		s.bySpace = s.bySpace && len(elem) == len(name)+1 && elem[0] == ' '
 	}
 }
 
@@ -137,16 +129,14 @@ func classes(s string) (all, some uint8) {
 
 // allowHeaders renders the names for Access-Control-Allow-Headers: lower
 // case, joined by ", " as S3 joins them. A line in that form is returned as
-// it is, one joined by "," (as browsers send it) is rendered once and
-// remembered; any other form costs one allocation.
-func (s *headerScan) allowHeaders(lines []string, rendered *renderedLines) string {
+// it is; any other form costs one allocation (and is remembered by the
+// policy, Policy.learn).
+func (s *headerScan) allowHeaders(lines []string) string {
 	switch {
 	case s.names == 0:
 		return ""
 	case s.bySpace:
 		return lines[0]
-	case s.byComma:
-		return rendered.spaced(lines[0])
 	}
 	var b strings.Builder
 	b.Grow(s.length + len(", ")*(s.names-1))

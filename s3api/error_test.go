@@ -166,8 +166,12 @@ func TestPreflightRefusal(t *testing.T) {
 func TestPreflightRefusalIsRenderedOnce(t *testing.T) {
 	t.Parallel()
 	for _, method := range refusalMethods {
-		if PreflightRefusal(true, method, ResourceObject) != PreflightRefusal(true, method, ResourceObject) {
+		r := PreflightRefusal(true, method, ResourceObject)
+		if r != PreflightRefusal(true, method, ResourceObject) {
 			t.Errorf("the refusal of %s is rendered on each call", method)
+		}
+		if !strings.Contains(string(r.Body()), "<Method>"+method+"</Method>") {
+			t.Errorf("the refusal rendered for %s names another method:\n%s", method, r.Body())
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/bucketcors/bucketcors"
+	_ "github.com/bucketcors/bucketcors/caddymodule/command"
 )
 
 func main() {

@@ -1,4 +1,4 @@
-package caddymodule
+package command
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/spf13/cobra"
 
+	"github.com/bucketcors/bucketcors/caddymodule"
+	"github.com/bucketcors/bucketcors/edge"
 	"github.com/bucketcors/bucketcors/policy"
 	"github.com/bucketcors/bucketcors/source"
 )
@@ -25,7 +27,7 @@ type configHandler struct {
 	// matchers of the routes around it.
 	server  string
 	hosts   []string
-	handler Handler
+	handler caddymodule.Handler
 }
 
 // where names the handler for a person.
@@ -60,7 +62,7 @@ type handlerExplanation struct {
 // explainConfig explains by the policy that every bucket_cors handler of
 // the configuration gives the bucket.
 func explainConfig(cmd *cobra.Command, ef *explainFlags) (int, error) {
-	if !validBucketName(ef.bucket) {
+	if !edge.ValidBucketName(ef.bucket) {
 		return usageError(cmd, "--bucket %q: not a bucket name; a bucket name has letters, digits, '.', '-' and '_'", ef.bucket)
 	}
 	config, err := loadConfig(cmd, ef.config, ef.adapter)
@@ -234,10 +236,10 @@ func hostMatchers(match json.RawMessage) []string {
 // its file in policy_dir, then the default policy ("*"). The policy_store
 // and the policy_origin are not read: a note says where either comes
 // before the policy found. Inline policies and policy files are compiled
-// strictly, as the handler does.
-func policyOfConfig(h *Handler, bucket string) (configPolicy, error) {
+// strictly, by the handler's own Handler.ConfiguredPolicy.
+func policyOfConfig(h *caddymodule.Handler, bucket string) (configPolicy, error) {
 	var cp configPolicy
-	found, err := cp.fixed(h, bucket)
+	found, err := cp.configured(h, bucket)
 	if found || err != nil {
 		return cp, err
 	}
@@ -253,7 +255,7 @@ func policyOfConfig(h *Handler, bucket string) (configPolicy, error) {
 			"the origin before the default policy, and its CORS configuration for %q, if it has one, "+
 			"comes before the one below", bucket))
 	}
-	if found, err = cp.fixed(h, DefaultPolicyKey); found || err != nil {
+	if found, err = cp.configured(h, caddymodule.DefaultPolicyKey); found || err != nil {
 		cp.source += " (the default policy)"
 		return cp, err
 	}
@@ -261,27 +263,22 @@ func policyOfConfig(h *Handler, bucket string) (configPolicy, error) {
 	return cp, nil
 }
 
-// fixed sets the policy that the handler's inline policies or policy files
-// give key, and reports whether there is one.
-func (cp *configPolicy) fixed(h *Handler, key string) (bool, error) {
-	raw, inline := h.Policies[key]
-	path, file := h.PolicyFiles[key]
-	var err error
+// configured sets the policy that the handler's inline policies or policy
+// files give key, and reports whether there is one.
+func (cp *configPolicy) configured(h *caddymodule.Handler, key string) (bool, error) {
+	pol, where, err := h.ConfiguredPolicy(key)
 	switch {
-	case inline && file:
-		return false, fmt.Errorf("bucket %q has both an inline policy and policy_file %s; give each bucket one", key, path)
-	case inline:
-		cp.source = "policy " + key
-		cp.policy, err = policy.ParseStrict(fmt.Sprintf("policies[%q]", key), raw)
-	case file:
-		cp.source = "policy_file " + key + " " + path
-		var res source.Result
-		res, err = source.ReadFile(path, policy.ReadStrict)
-		cp.policy = res.Policy
-	default:
+	case err != nil:
+		return false, err
+	case pol == nil:
 		return false, nil
+	case where == "policies":
+		cp.source = "policy " + key
+	default:
+		cp.source = "policy_file " + key + " " + where
 	}
-	return true, err
+	cp.policy = pol
+	return true, nil
 }
 
 // dir sets the policy of the bucket's file in the policy folder, and

@@ -1,4 +1,6 @@
-package caddymodule
+// Package command adds `caddy bucket-cors` (explain, lint, convert) to the
+// Caddy command line; a blank import registers it.
+package command
 
 import (
 	"errors"
