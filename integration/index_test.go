@@ -232,7 +232,9 @@ func TestIndexedStoreThroughCaddy(t *testing.T) {
 	}
 
 	storeCheckGranted(t, "photos v1", appUpload("photos"), storeGrantV1)
-	gets := func() float64 { return storeMetrics(t, c.AdminURL())[storeSeries("bucketcors_store_requests_total", "op=get")] }
+	gets := func() float64 {
+		return storeMetrics(t, c.AdminURL())[storeSeries("bucketcors_store_requests_total", "op=get")]
+	}
 	before := gets()
 	for i := range 50 {
 		storeCheckRefused(t, "a bucket with no policy", appUpload(fmt.Sprintf("nothing-%d", i)), "PUT", true)

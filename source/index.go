@@ -2,7 +2,10 @@ package source
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,13 +119,43 @@ type Index struct {
 	initialized bool
 }
 
-// indexEntry is what the index knows of one policy object. An empty etag
-// means that a change record named the bucket since: its next load reads
-// the store.
+// indexEntry is what the index knows of one policy object, in 32 bytes:
+// the index of 100,000 buckets is measured in index_memory_test.go. An
+// entry that is not known means that a change record named the bucket
+// since: its next load reads the store.
 type indexEntry struct {
-	etag     string
-	size     int64
+	etag     etagSum
+	size     uint32
+	known    bool
 	modified int64 // unix nanoseconds
+}
+
+// newEntry returns the entry of an object with the given ETag, size and
+// modification time.
+func newEntry(etag string, size int64, modified time.Time) indexEntry {
+	return indexEntry{etag: sumETag(etag), size: uint32(min(max(size, 0), math.MaxUint32)), known: true, modified: modified.UnixNano()}
+}
+
+// is says whether the entry is known and its ETag is etag.
+func (e indexEntry) is(etag string) bool {
+	return e.known && etag != "" && e.etag == sumETag(etag)
+}
+
+// etagSum is an ETag in 16 bytes: the MD5 that S3 ETags of single-part
+// uploads quote in hex, or else the first 16 bytes of the ETag's SHA-256.
+type etagSum [16]byte
+
+// sumETag returns the etagSum of an ETag.
+func sumETag(etag string) etagSum {
+	var sum etagSum
+	if len(etag) == 34 && etag[0] == '"' && etag[33] == '"' && strings.ToLower(etag) == etag {
+		if _, err := hex.Decode(sum[:], []byte(etag[1:33])); err == nil {
+			return sum
+		}
+	}
+	digest := sha256.Sum256([]byte(etag))
+	copy(sum[:], digest[:])
+	return sum
 }
 
 // NewIndex returns an empty index of store; Run fills it.
@@ -158,7 +191,7 @@ func (x *Index) Revalidate(ctx context.Context, bucket string, held Result) (Res
 		if !found {
 			return Result{}, nil
 		}
-		if held.Found && e.etag != "" && e.etag == held.Version {
+		if held.Found && e.is(held.Version) {
 			held.CheckedAt = syncedAt
 			return held, nil
 		}
@@ -168,7 +201,8 @@ func (x *Index) Revalidate(ctx context.Context, bucket string, held Result) (Res
 	case err == nil && !res.Found:
 		x.set(bucket, nil)
 	case info.etag != "" && (err == nil || IsInvalid(err)):
-		x.set(bucket, &indexEntry{etag: info.etag, size: info.size, modified: info.modified.UnixNano()})
+		e := newEntry(info.etag, info.size, info.modified)
+		x.set(bucket, &e)
 	}
 	return res, err
 }
@@ -192,7 +226,7 @@ func (x *Index) set(bucket string, e *indexEntry) {
 	if e == nil {
 		delete(x.entries, bucket)
 	} else {
-		if old, ok := x.entries[bucket]; ok && e.size == 0 && e.modified <= 0 {
+		if old, ok := x.entries[bucket]; ok && e.size == 0 && e.modified == (time.Time{}).UnixNano() {
 			e.size, e.modified = old.size, old.modified
 		}
 		x.entries[bucket] = *e
@@ -219,7 +253,8 @@ func (x *Index) PutPolicy(ctx context.Context, bucket string, pol *policy.Policy
 		return "", err
 	}
 	now := x.opts.Now()
-	x.set(bucket, &indexEntry{etag: etag, modified: now.UnixNano()})
+	e := newEntry(etag, 0, now)
+	x.set(bucket, &e)
 	x.record(ctx, ChangeRecord{At: now, Writer: x.writer, Bucket: bucket, Action: ActionPut, ETag: etag})
 	return etag, nil
 }
@@ -385,7 +420,7 @@ func (x *Index) list(ctx context.Context) error {
 
 	fresh := make(map[string]indexEntry, size)
 	err := x.store.listPolicies(ctx, func(bucket string, info objectInfo) {
-		fresh[bucket] = indexEntry{etag: info.etag, size: info.size, modified: info.modified.UnixNano()}
+		fresh[bucket] = newEntry(info.etag, info.size, info.modified)
 	})
 
 	x.mu.Lock()
@@ -425,7 +460,7 @@ func (x *Index) list(ctx context.Context) error {
 // listings.
 func (x *Index) tellDiff(old, fresh map[string]indexEntry) {
 	for bucket, e := range fresh {
-		if o, ok := old[bucket]; !ok || o.etag != e.etag {
+		if o, ok := old[bucket]; !ok || o.etag != e.etag || o.known != e.known {
 			x.changes.Add(1)
 			if x.opts.OnChange != nil {
 				x.opts.OnChange(bucket, time.Unix(0, e.modified))
@@ -522,6 +557,8 @@ func (s *Store) listPolicies(ctx context.Context, each func(bucket string, info 
 		if !ok || bucket == "" {
 			return
 		}
+		// A copy of the name alone, so that the index keeps no key.
+		bucket = strings.Clone(bucket)
 		each(bucket, objectInfo{etag: aws.ToString(obj.ETag), size: aws.ToInt64(obj.Size), modified: aws.ToTime(obj.LastModified)})
 	})
 }
