@@ -286,9 +286,17 @@ func TestIndexedStoreThroughCaddy(t *testing.T) {
 }
 
 // storeSiteIndexed is storeSite with settings added to policy_store.
-func storeSiteIndexed(addr string, m *testrig.MinIO, ttl, storeExtra string) string {
-	site := storeSite(addr, m, ttl, "")
-	return strings.Replace(site, "\t\t\tsecret_key "+m.SecretKey+"\n", "\t\t\tsecret_key "+m.SecretKey+"\n\t\t\t"+storeExtra+"\n", 1)
+func storeSiteIndexed(addr string, m *testrig.MinIO, ttl, storeLines string) string {
+	return withStoreLines(storeSite(addr, m, ttl, ""), storeLines)
+}
+
+// withStoreLines adds lines (poll, resync) to the first policy_store block
+// of a Caddyfile, after its secret_key line.
+func withStoreLines(caddyfile, lines string) string {
+	block := strings.Index(caddyfile, "policy_store s3 {")
+	secret := strings.Index(caddyfile[block:], "secret_key ")
+	end := block + secret + strings.Index(caddyfile[block+secret:], "\n") + 1
+	return caddyfile[:end] + "\t\t\t" + lines + "\n" + caddyfile[end:]
 }
 
 func mustRequest(t testing.TB, method, url string) *http.Request {
