@@ -100,8 +100,12 @@ type Index struct {
 	// overlay holds what loads and edits learnt while a listing runs,
 	// to be laid over its result; nil when no listing runs. A nil entry
 	// is a removal.
-	overlay     map[string]*indexEntry
-	ready       bool
+	overlay map[string]*indexEntry
+	ready   bool
+	// rechecking is set by RecheckAll until the next listing: loads read
+	// the store meanwhile.
+	rechecking  bool
+	listNow     atomic.Bool
 	lastSync    time.Time
 	lastListing time.Time
 
@@ -213,7 +217,7 @@ func (x *Index) lookup(bucket string) (indexEntry, bool, time.Time, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	e, found := x.entries[bucket]
-	trusted := x.ready && (x.opts.Trust <= 0 || x.opts.Now().Sub(x.lastSync) < x.opts.Trust)
+	trusted := x.ready && !x.rechecking && (x.opts.Trust <= 0 || x.opts.Now().Sub(x.lastSync) < x.opts.Trust)
 	return e, found, x.lastSync, trusted
 }
 
@@ -235,6 +239,21 @@ func (x *Index) set(bucket string, e *indexEntry) {
 		x.overlay[bucket] = e
 	}
 	x.entryCount.Store(int64(len(x.entries)))
+}
+
+// Recheck has the bucket's next load read the store, whatever the index
+// holds for it: for an operator who changed it there by hand.
+func (x *Index) Recheck(bucket string) {
+	x.set(bucket, &indexEntry{})
+}
+
+// RecheckAll has every load read the store until the next listing, which
+// Run starts at its next tick.
+func (x *Index) RecheckAll() {
+	x.mu.Lock()
+	x.rechecking = true
+	x.mu.Unlock()
+	x.listNow.Store(true)
 }
 
 // GetPolicy returns the bucket's stored policy, read from the store.
@@ -296,7 +315,7 @@ func (x *Index) Run(ctx context.Context) {
 			return
 		case <-ticker.C:
 		}
-		x.round(ctx, x.catchUp || !x.opts.Now().Before(x.listedAt.Add(x.opts.Resync)))
+		x.round(ctx, x.listNow.Swap(false) || x.catchUp || !x.opts.Now().Before(x.listedAt.Add(x.opts.Resync)))
 	}
 }
 
@@ -403,6 +422,7 @@ func (x *Index) synced(start time.Time, listing bool) {
 	if listing {
 		x.lastListing = start
 		x.ready = true
+		x.rechecking = false
 	}
 }
 
