@@ -348,9 +348,7 @@ func (x *Index) round(ctx context.Context, list bool) error {
 			x.listErrors.Add(1)
 		}
 	} else {
-		ctx, cancel := context.WithTimeout(ctx, max(x.opts.Poll, 10*time.Second))
 		err = x.poll(ctx)
-		cancel()
 		x.polls.Add(1)
 		if err != nil {
 			x.pollErrors.Add(1)
@@ -548,7 +546,9 @@ func (x *Index) Len() int { return int(x.entryCount.Load()) }
 func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, each func(types.Object)) error {
 	for {
 		s.Requests.list.Add(1)
-		out, err := s.Client.ListObjectsV2(ctx, in)
+		pageCtx, cancel := s.bounded(ctx)
+		out, err := s.Client.ListObjectsV2(pageCtx, in)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("policy_store: listing s3://%s/%s: %w", s.Bucket, aws.ToString(in.Prefix), err)
 		}
