@@ -315,8 +315,14 @@ func (x *Index) Run(ctx context.Context) {
 			return
 		case <-ticker.C:
 		}
-		x.round(ctx, x.listNow.Swap(false) || x.catchUp || !x.opts.Now().Before(x.listedAt.Add(x.opts.Resync)))
+		x.round(ctx, x.listingDue())
 	}
+}
+
+// listingDue says whether the next round is a listing: the resync is due,
+// the last round failed, or RecheckAll asked for one.
+func (x *Index) listingDue() bool {
+	return x.listNow.Swap(false) || x.catchUp || !x.opts.Now().Before(x.listedAt.Add(x.opts.Resync))
 }
 
 // start sets the poll's first cursor: records older than the first
