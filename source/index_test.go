@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketcors/bucketcors/internal/fakes3"
 	"github.com/bucketcors/bucketcors/policy"
 )
 
@@ -109,10 +110,10 @@ func TestIndexAnswersLoads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f, store := newFakeS3(t)
-	etag1 := f.put("cors/photos.xml", docV1)
-	f.put("cors/videos.xml", docV1)
-	f.put("cors/docs.xml", docV1)
-	f.put("cors/.changes/00000000000000000001-00000000-photos", "{}")
+	etag1 := f.Put("cors/photos.xml", docV1)
+	f.Put("cors/videos.xml", docV1)
+	f.Put("cors/docs.xml", docV1)
+	f.Put("cors/.changes/00000000000000000001-00000000-photos", "{}")
 	clock := newTestClock()
 	x := NewIndex(store, IndexOptions{Now: clock.Now, Trust: 30 * time.Second})
 
@@ -120,13 +121,13 @@ func TestIndexAnswersLoads(t *testing.T) {
 	if res, err := x.Load(ctx, "made-up"); err != nil || res.Found {
 		t.Fatalf("Load before the listing = %+v, %v", res, err)
 	}
-	if got := f.take(); !slices.Equal(got, []string{"GET cors/made-up.xml"}) {
+	if got := f.Take(); !slices.Equal(got, []string{"GET cors/made-up.xml"}) {
 		t.Errorf("before the listing, a load made %v, want one GET", got)
 	}
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.take(); !slices.Equal(got, []string{"LIST cors/ ", "LIST cors/ ", "LIST cors/.changes/ "}) {
+	if got := f.Take(); !slices.Equal(got, []string{"LIST cors/ ", "LIST cors/ ", "LIST cors/.changes/ "}) {
 		t.Errorf("the listing made %v, want two pages of policies (the records left out) and one of records to prune", got)
 	}
 	if st := x.Status(); !st.Ready || st.Entries != 3 || st.Listings != 1 || st.Errors != 0 {
@@ -136,7 +137,7 @@ func TestIndexAnswersLoads(t *testing.T) {
 	if err != nil || !photos.Found || photos.Version != etag1 {
 		t.Fatalf("Load(photos) = %+v, %v", photos, err)
 	}
-	f.take()
+	f.Take()
 	stale := photos
 	stale.Version = `"0123456789abcdef0123456789abcdef"`
 
@@ -156,7 +157,7 @@ func TestIndexAnswersLoads(t *testing.T) {
 		if err != nil || res.Found != tc.wantFound {
 			t.Errorf("%s: Revalidate = %+v, %v", tc.name, res, err)
 		}
-		if got := f.take(); !slices.Equal(got, tc.want) {
+		if got := f.Take(); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: requests %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -170,10 +171,10 @@ func TestIndexAnswersLoads(t *testing.T) {
 	if err != nil || res.Policy != photos.Policy || res.CheckedAt.Before(photos.CheckedAt) {
 		t.Errorf("Revalidate after Recheck = %+v, %v; want the held policy, checked again", res, err)
 	}
-	if got := f.take(); !slices.Equal(got, []string{"GET cors/photos.xml"}) {
+	if got := f.Take(); !slices.Equal(got, []string{"GET cors/photos.xml"}) {
 		t.Errorf("after Recheck: %v, want one GET", got)
 	}
-	if _, err := x.Revalidate(ctx, "photos", photos); err != nil || len(f.take()) != 0 {
+	if _, err := x.Revalidate(ctx, "photos", photos); err != nil || len(f.Take()) != 0 {
 		t.Errorf("the 304 did not make the index know the version again")
 	}
 
@@ -182,7 +183,7 @@ func TestIndexAnswersLoads(t *testing.T) {
 	if _, err := x.Load(ctx, "made-up"); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.take(); !slices.Equal(got, []string{"GET cors/made-up.xml"}) {
+	if got := f.Take(); !slices.Equal(got, []string{"GET cors/made-up.xml"}) {
 		t.Errorf("past Trust, a load made %v, want one GET", got)
 	}
 }
@@ -195,8 +196,8 @@ func TestIndexPolls(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f, store := newFakeS3(t)
-	f.put("cors/photos.xml", docV1)
-	f.put("cors/videos.xml", docV1)
+	f.Put("cors/photos.xml", docV1)
+	f.Put("cors/videos.xml", docV1)
 	clock := newTestClock()
 	lagging := &testClock{t: clock.Now().Add(-5 * time.Second)}
 	var told []string
@@ -207,12 +208,12 @@ func TestIndexPolls(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.take()
+	f.Take()
 
 	if err := reader.Sync(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.take(); len(got) != 1 || !strings.HasPrefix(got[0], "LIST cors/.changes/ cors/.changes/") {
+	if got := f.Take(); len(got) != 1 || !strings.HasPrefix(got[0], "LIST cors/.changes/ cors/.changes/") {
 		t.Errorf("an idle poll made %v, want one listing of the records after a cursor", got)
 	}
 
@@ -235,11 +236,11 @@ func TestIndexPolls(t *testing.T) {
 		t.Errorf("the writer applied its own record")
 	}
 	// The reader's next load of photos reads the new version.
-	f.take()
+	f.Take()
 	if res, err := reader.Revalidate(ctx, "photos", Result{Found: true, Version: `"old"`}); err != nil || res.Version == `"old"` {
 		t.Errorf("after the record: %+v, %v", res, err)
 	}
-	if got := f.take(); !slices.Equal(got, []string{"GET cors/photos.xml"}) {
+	if got := f.Take(); !slices.Equal(got, []string{"GET cors/photos.xml"}) {
 		t.Errorf("after the record: %v, want one GET", got)
 	}
 
@@ -250,7 +251,7 @@ func TestIndexPolls(t *testing.T) {
 	if err := writer.DeletePolicy(ctx, "photos"); err != nil {
 		t.Fatal(err)
 	}
-	f.put("cors/videos.xml", docV2)
+	f.Put("cors/videos.xml", docV2)
 	if err := reader.Sync(ctx, false); err != nil {
 		t.Fatal(err)
 	}
@@ -272,33 +273,30 @@ func TestIndexListingKeepsWhatLoadsLearntMeanwhile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f, store := newFakeS3(t)
-	f.put("cors/a.xml", docV1)
-	f.put("cors/b.xml", docV1)
-	f.put("cors/c.xml", docV1)
+	f.Put("cors/a.xml", docV1)
+	f.Put("cors/b.xml", docV1)
+	f.Put("cors/c.xml", docV1)
 	x := NewIndex(store, IndexOptions{})
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	var etag string
-	f.mu.Lock()
-	f.pages = 0
-	f.onList = func(page int) {
+	f.OnList(func(page int) {
 		if page == 2 { // a.xml and b.xml are listed already
 			var err error
 			if etag, err = x.PutPolicy(ctx, "a", compile(t, docV2)); err != nil {
 				t.Error(err)
 			}
 		}
-	}
-	f.mu.Unlock()
+	})
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	f.take()
+	f.Take()
 	if _, err := x.Revalidate(ctx, "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)}); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.take(); len(got) != 0 {
+	if got := f.Take(); len(got) != 0 {
 		t.Errorf("the policy put during the listing was read again (%v): the listing overwrote its ETag", got)
 	}
 }
@@ -308,7 +306,7 @@ func TestIndexOutage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f, store := newFakeS3(t)
-	f.put("cors/photos.xml", docV1)
+	f.Put("cors/photos.xml", docV1)
 	x := NewIndex(store, IndexOptions{})
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
@@ -316,9 +314,7 @@ func TestIndexOutage(t *testing.T) {
 	if x.listingDue() {
 		t.Fatal("a listing is due right after one")
 	}
-	f.mu.Lock()
-	f.down = true
-	f.mu.Unlock()
+	f.SetDown(true)
 	if err := x.round(ctx, false); err == nil {
 		t.Fatal("a poll of a store that is down succeeded")
 	}
@@ -328,4 +324,15 @@ func TestIndexOutage(t *testing.T) {
 	if !x.listingDue() {
 		t.Error("after a failed poll, the next round is not a listing")
 	}
+}
+
+// newFakeS3 returns an in-memory store of policies under cors/.
+func newFakeS3(t *testing.T) (*fakes3.Server, *Store) {
+	t.Helper()
+	f := fakes3.New(t, "policies")
+	client, err := NewS3Client(Endpoint{URL: f.URL, AccessKey: "k", SecretKey: "s"}, "policy_store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, &Store{Client: client, Bucket: "policies", Prefix: "cors/"}
 }

@@ -1,4 +1,9 @@
-package source
+// Package fakes3 is an in-memory S3 bucket for unit tests of the policy
+// store and its index: GetObject (with If-None-Match), PutObject,
+// DeleteObject and ListObjectsV2 (prefix, delimiter, start-after,
+// continuation, pages of PageSize keys), counting requests. Integration
+// tests use a real MinIO.
+package fakes3
 
 import (
 	"crypto/md5"
@@ -15,10 +20,11 @@ import (
 	"time"
 )
 
-// fakeS3 is an in-memory S3 bucket for the index's tests: GetObject (with
-// If-None-Match), PutObject, DeleteObject and ListObjectsV2 (prefix,
-// delimiter "/", start-after, max-keys, continuation), counting requests.
-type fakeS3 struct {
+// Server is one fake bucket, served over HTTP on loopback.
+type Server struct {
+	// URL is the endpoint, for source.Endpoint.
+	URL      string
+	bucket   string
 	mu       sync.Mutex
 	objects  map[string]fakeObject
 	requests []string // "GET <key>", "LIST <prefix> <start-after>", ...
@@ -29,26 +35,29 @@ type fakeS3 struct {
 	pages  int
 }
 
+// PageSize is how many keys a listing page holds: small, so that tests see
+// several pages.
+const PageSize = 2
+
 type fakeObject struct {
 	body     []byte
 	etag     string
 	modified time.Time
 }
 
-func newFakeS3(t *testing.T) (*fakeS3, *Store) {
+// New starts a fake of the bucket, closed when the test ends.
+func New(t testing.TB, bucket string) *Server {
 	t.Helper()
-	f := &fakeS3{objects: make(map[string]fakeObject)}
+	f := &Server{bucket: bucket, objects: make(map[string]fakeObject)}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	client, err := NewS3Client(Endpoint{URL: srv.URL, AccessKey: "k", SecretKey: "s"}, "policy_store")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f, &Store{Client: client, Bucket: "policies", Prefix: "cors/"}
+	f.URL = srv.URL
+	return f
 }
 
-// put stores an object as a write straight into the store would.
-func (f *fakeS3) put(key, body string) string {
+// Put stores an object as a write straight into the store would, and
+// returns its ETag.
+func (f *Server) Put(key, body string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sum := md5.Sum([]byte(body))
@@ -57,8 +66,9 @@ func (f *fakeS3) put(key, body string) string {
 	return etag
 }
 
-// take returns the requests seen since the last take.
-func (f *fakeS3) take() []string {
+// Take returns the requests seen since the last Take: "GET <key>",
+// "PUT <key>", "DELETE <key>", "LIST <prefix> <start-after>", "DOWN".
+func (f *Server) Take() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := f.requests
@@ -66,7 +76,8 @@ func (f *fakeS3) take() []string {
 	return out
 }
 
-func (f *fakeS3) keys() []string {
+// Keys returns the keys stored, sorted.
+func (f *Server) Keys() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var keys []string
@@ -77,7 +88,23 @@ func (f *fakeS3) keys() []string {
 	return keys
 }
 
-func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// SetDown makes every request fail with 503 (true) or be answered (false).
+func (f *Server) SetDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// OnList has hook called before each listing page is answered, with the
+// page's number counted from the call.
+func (f *Server) OnList(hook func(page int)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pages, f.onList = 0, hook
+}
+
+// ServeHTTP answers one S3 request.
+func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("list-type") == "2" {
 		f.mu.Lock()
 		f.pages++
@@ -89,7 +116,7 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	key := strings.TrimPrefix(r.URL.Path, "/policies/")
+	key := strings.TrimPrefix(r.URL.Path, "/"+f.bucket+"/")
 	q := r.URL.Query()
 	if f.down {
 		f.requests = append(f.requests, "DOWN")
@@ -131,11 +158,7 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fakePage is how many keys a fake listing page holds, small so that the
-// tests see several pages.
-const fakePage = 2
-
-func (f *fakeS3) list(w http.ResponseWriter, prefix, delimiter, startAfter, token string) {
+func (f *Server) list(w http.ResponseWriter, prefix, delimiter, startAfter, token string) {
 	if token != "" {
 		startAfter = token
 	}
@@ -154,11 +177,11 @@ func (f *fakeS3) list(w http.ResponseWriter, prefix, delimiter, startAfter, toke
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	truncated := len(keys) > fakePage
+	truncated := len(keys) > PageSize
 	if truncated {
-		keys = keys[:fakePage]
+		keys = keys[:PageSize]
 	}
-	fmt.Fprintf(w, `<ListBucketResult><Name>policies</Name><Prefix>%s</Prefix><KeyCount>%d</KeyCount><IsTruncated>%v</IsTruncated>`, prefix, len(keys), truncated)
+	fmt.Fprintf(w, `<ListBucketResult><Name>%s</Name><Prefix>%s</Prefix><KeyCount>%d</KeyCount><IsTruncated>%v</IsTruncated>`, f.bucket, prefix, len(keys), truncated)
 	if truncated {
 		fmt.Fprintf(w, "<NextContinuationToken>%s</NextContinuationToken>", keys[len(keys)-1])
 	}
