@@ -109,18 +109,20 @@ type Index struct {
 	lastSync    time.Time
 	lastListing time.Time
 
-	// The polling state, used by Run's goroutine only.
+	// The rounds' state, used by one goroutine at a time (Run's).
+	initialized bool
 	newest      time.Time            // the newest record seen, by its name
 	seen        map[string]time.Time // records seen within the lookback
 	catchUp     bool                 // the last round failed: list next
 	listedAt    time.Time            // when the last listing began
-	polls       atomic.Uint64
-	pollErrors  atomic.Uint64
-	listings    atomic.Uint64
-	listErrors  atomic.Uint64
-	changes     atomic.Uint64
-	entryCount  atomic.Int64
-	initialized bool
+
+	// Counters, read by Status at any time.
+	polls      atomic.Uint64
+	pollErrors atomic.Uint64
+	listings   atomic.Uint64
+	listErrors atomic.Uint64
+	changes    atomic.Uint64
+	entryCount atomic.Int64
 }
 
 // indexEntry is what the index knows of one policy object, in 32 bytes:
@@ -204,6 +206,8 @@ func (x *Index) Revalidate(ctx context.Context, bucket string, held Result) (Res
 	switch {
 	case err == nil && !res.Found:
 		x.set(bucket, nil)
+	case info.etag != "" && info.modified.IsZero(): // a 304: the ETag alone
+		x.confirm(bucket, info.etag)
 	case info.etag != "" && (err == nil || IsInvalid(err)):
 		e := newEntry(info.etag, info.size, info.modified)
 		x.set(bucket, &e)
@@ -222,23 +226,33 @@ func (x *Index) lookup(bucket string) (indexEntry, bool, time.Time, bool) {
 }
 
 // set makes e the bucket's entry, or removes it (nil), now and over the
-// result of a listing in progress. An entry learnt by a read keeps the
-// size and time it had when the read did not tell them (a 304).
+// result of a listing in progress.
 func (x *Index) set(bucket string, e *indexEntry) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.setLocked(bucket, e)
+}
+
+func (x *Index) setLocked(bucket string, e *indexEntry) {
 	if e == nil {
 		delete(x.entries, bucket)
 	} else {
-		if old, ok := x.entries[bucket]; ok && e.size == 0 && e.modified == (time.Time{}).UnixNano() {
-			e.size, e.modified = old.size, old.modified
-		}
 		x.entries[bucket] = *e
 	}
 	if x.overlay != nil {
 		x.overlay[bucket] = e
 	}
 	x.entryCount.Store(int64(len(x.entries)))
+}
+
+// confirm notes that the store said the bucket's object has etag (a 304),
+// keeping the size and time the entry had.
+func (x *Index) confirm(bucket, etag string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e := x.entries[bucket]
+	e.etag, e.known = sumETag(etag), true
+	x.setLocked(bucket, &e)
 }
 
 // Recheck has the bucket's next load read the store, whatever the index
