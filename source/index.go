@@ -115,6 +115,14 @@ type Index struct {
 	seen        map[string]time.Time // records seen within the lookback
 	catchUp     bool                 // the last round failed: list next
 	listedAt    time.Time            // when the last listing began
+	// unpruned is the time of the oldest record seen since the last
+	// prune (zero: none), and pruneAll asks the next listing to prune
+	// whatever it saw (at start, and after a failed round, when records
+	// may have gone unseen): a listing lists the records only when some
+	// may be past Retention.
+	unpruned   time.Time
+	lastRecord time.Time // the newest record seen
+	pruneAll   bool
 
 	// Counters, read by Status at any time.
 	polls      atomic.Uint64
@@ -344,6 +352,7 @@ func (x *Index) listingDue() bool {
 func (x *Index) start() {
 	if !x.initialized {
 		x.newest = x.opts.Now()
+		x.pruneAll = true
 		x.initialized = true
 	}
 }
@@ -375,6 +384,7 @@ func (x *Index) round(ctx context.Context, list bool) error {
 		}
 	}
 	x.catchUp = err != nil
+	x.pruneAll = x.pruneAll || err != nil
 	if err != nil && ctx.Err() == nil {
 		x.reportError(err)
 	}
@@ -397,6 +407,12 @@ func (x *Index) poll(ctx context.Context) error {
 			continue
 		}
 		x.seen[key] = c.At
+		if x.unpruned.IsZero() || c.At.Before(x.unpruned) {
+			x.unpruned = c.At
+		}
+		if c.At.After(x.lastRecord) {
+			x.lastRecord = c.At
+		}
 		if c.At.After(x.newest) {
 			x.newest = c.At
 		}
@@ -447,7 +463,7 @@ func (x *Index) synced(start time.Time, listing bool) {
 // list lists every policy object, replaces the index with what it found
 // (and what loads learnt meanwhile), tells OnChange of every bucket whose
 // ETag changed since the last listing, and deletes the change records
-// older than Retention.
+// older than Retention (see prune).
 func (x *Index) list(ctx context.Context) error {
 	start := x.opts.Now()
 	x.listedAt = start
@@ -488,10 +504,27 @@ func (x *Index) list(ctx context.Context) error {
 	if wasReady {
 		x.tellDiff(old, fresh)
 	}
-	if _, err := x.store.pruneChanges(ctx, start.Add(-x.opts.Retention)); err != nil {
-		x.reportError(err)
-	}
+	x.prune(ctx, start.Add(-x.opts.Retention))
 	return nil
+}
+
+// prune deletes the change records written before cutoff, when this index
+// may have seen some: an idle resync costs no request for them.
+func (x *Index) prune(ctx context.Context, cutoff time.Time) {
+	if !x.pruneAll && (x.unpruned.IsZero() || !x.unpruned.Before(cutoff)) {
+		return
+	}
+	if _, err := x.store.pruneChanges(ctx, cutoff); err != nil {
+		x.reportError(err)
+		return
+	}
+	x.pruneAll = false
+	// The records seen since cutoff remain, to be pruned later.
+	if x.lastRecord.After(cutoff) && !x.unpruned.IsZero() {
+		x.unpruned = cutoff.Add(time.Nanosecond)
+	} else {
+		x.unpruned = time.Time{}
+	}
 }
 
 // tellDiff tells OnChange of every bucket whose entry differs between two
