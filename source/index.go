@@ -97,10 +97,14 @@ type Index struct {
 
 	mu      sync.RWMutex
 	entries map[string]indexEntry
-	// overlay holds what loads and edits learnt while a listing runs,
-	// to be laid over its result; nil when no listing runs. A nil entry
-	// is a removal.
-	overlay map[string]*indexEntry
+	// generation numbers the listings; each entry notes the last one that
+	// found it, so that a listing updates the index in place and then
+	// drops what it did not find.
+	generation uint16
+	// touched holds the buckets that loads and edits set while a listing
+	// runs (nil when none runs): what they learnt is newer than the
+	// listing's pages, which leave them alone.
+	touched map[string]struct{}
 	ready   bool
 	// rechecking is set by RecheckAll until the next listing: loads read
 	// the store meanwhile.
@@ -138,10 +142,11 @@ type Index struct {
 // entry that is not known means that a change record named the bucket
 // since: its next load reads the store.
 type indexEntry struct {
-	etag     etagSum
-	size     uint32
-	known    bool
-	modified int64 // unix nanoseconds
+	etag       etagSum
+	size       uint32
+	known      bool
+	generation uint16 // of the listing that last found it
+	modified   int64  // unix nanoseconds
 }
 
 // newEntry returns the entry of an object with the given ETag, size and
@@ -242,13 +247,14 @@ func (x *Index) set(bucket string, e *indexEntry) {
 }
 
 func (x *Index) setLocked(bucket string, e *indexEntry) {
+	if x.touched != nil {
+		x.touched[bucket] = struct{}{}
+	}
 	if e == nil {
 		delete(x.entries, bucket)
 	} else {
+		e.generation = x.generation
 		x.entries[bucket] = *e
-	}
-	if x.overlay != nil {
-		x.overlay[bucket] = e
 	}
 	x.entryCount.Store(int64(len(x.entries)))
 }
@@ -460,52 +466,76 @@ func (x *Index) synced(start time.Time, listing bool) {
 	}
 }
 
-// list lists every policy object, replaces the index with what it found
-// (and what loads learnt meanwhile), tells OnChange of every bucket whose
-// ETag changed since the last listing, and deletes the change records
-// older than Retention (see prune).
+// list lists every policy object and updates the index in place, page by
+// page, leaving alone what loads and edits set meanwhile; once every page
+// is in, it drops the buckets it did not find, tells OnChange of every
+// bucket whose ETag changed (but on the first listing), and deletes the
+// change records older than Retention (see prune). Updating in place keeps
+// one index in memory, however large.
 func (x *Index) list(ctx context.Context) error {
 	start := x.opts.Now()
 	x.listedAt = start
 	x.mu.Lock()
-	x.overlay = make(map[string]*indexEntry)
-	size := len(x.entries)
+	x.generation++
+	x.touched = make(map[string]struct{})
+	tell := x.ready
 	x.mu.Unlock()
 
-	fresh := make(map[string]indexEntry, size)
-	err := x.store.listPolicies(ctx, func(bucket string, info objectInfo) {
-		fresh[bucket] = newEntry(info.etag, info.size, info.modified)
+	var changed []change
+	err := x.store.listPolicies(ctx, func(page []listedPolicy) {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		for _, p := range page {
+			if _, ok := x.touched[p.bucket]; ok {
+				continue
+			}
+			e := newEntry(p.etag, p.size, p.modified)
+			e.generation = x.generation
+			if old, ok := x.entries[p.bucket]; tell && (!ok || old.etag != e.etag || !old.known) {
+				changed = append(changed, change{p.bucket, p.modified})
+			}
+			x.entries[p.bucket] = e
+		}
+		x.entryCount.Store(int64(len(x.entries)))
 	})
 
 	x.mu.Lock()
-	overlay := x.overlay
-	x.overlay = nil
+	x.touched = nil
+	if err == nil {
+		for bucket, e := range x.entries {
+			if e.generation != x.generation {
+				delete(x.entries, bucket)
+				if tell {
+					changed = append(changed, change{bucket: bucket})
+				}
+			}
+		}
+		x.entryCount.Store(int64(len(x.entries)))
+	}
+	x.mu.Unlock()
 	if err != nil {
-		x.mu.Unlock()
 		return err
 	}
-	for bucket, e := range overlay {
-		if e == nil {
-			delete(fresh, bucket)
-		} else {
-			fresh[bucket] = *e
-		}
-	}
-	old, wasReady := x.entries, x.ready
-	x.entries = fresh
-	x.entryCount.Store(int64(len(fresh)))
-	x.mu.Unlock()
 	x.synced(start, true)
 
 	// Records older than the listing's start are in it.
 	if start.After(x.newest) {
 		x.newest = start
 	}
-	if wasReady {
-		x.tellDiff(old, fresh)
+	for _, c := range changed {
+		x.changes.Add(1)
+		if x.opts.OnChange != nil {
+			x.opts.OnChange(c.bucket, c.at)
+		}
 	}
 	x.prune(ctx, start.Add(-x.opts.Retention))
 	return nil
+}
+
+// change is a bucket a listing found changed, and when (zero: removed).
+type change struct {
+	bucket string
+	at     time.Time
 }
 
 // prune deletes the change records written before cutoff, when this index
@@ -524,27 +554,6 @@ func (x *Index) prune(ctx context.Context, cutoff time.Time) {
 		x.unpruned = cutoff.Add(time.Nanosecond)
 	} else {
 		x.unpruned = time.Time{}
-	}
-}
-
-// tellDiff tells OnChange of every bucket whose entry differs between two
-// listings.
-func (x *Index) tellDiff(old, fresh map[string]indexEntry) {
-	for bucket, e := range fresh {
-		if o, ok := old[bucket]; !ok || o.etag != e.etag || o.known != e.known {
-			x.changes.Add(1)
-			if x.opts.OnChange != nil {
-				x.opts.OnChange(bucket, time.Unix(0, e.modified))
-			}
-		}
-	}
-	for bucket := range old {
-		if _, ok := fresh[bucket]; !ok {
-			x.changes.Add(1)
-			if x.opts.OnChange != nil {
-				x.opts.OnChange(bucket, time.Time{})
-			}
-		}
 	}
 }
 
@@ -595,8 +604,8 @@ func (x *Index) Status() IndexStatus {
 // Len returns the number of buckets in the index, without a lock.
 func (x *Index) Len() int { return int(x.entryCount.Load()) }
 
-// list runs a listing, page by page, calling each for every object.
-func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, each func(types.Object)) error {
+// list runs a listing, calling eachPage with the objects of every page.
+func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, eachPage func([]types.Object)) error {
 	for {
 		s.Requests.list.Add(1)
 		pageCtx, cancel := s.bounded(ctx)
@@ -605,9 +614,7 @@ func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, each func(t
 		if err != nil {
 			return fmt.Errorf("policy_store: listing s3://%s/%s: %w", s.Bucket, aws.ToString(in.Prefix), err)
 		}
-		for _, obj := range out.Contents {
-			each(obj)
-		}
+		eachPage(out.Contents)
 		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
 			return nil
 		}
@@ -615,24 +622,41 @@ func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, each func(t
 	}
 }
 
-// listPolicies lists every <prefix><bucket>.xml object. The delimiter "/"
-// keeps the change records (and any other folder) out of it.
-func (s *Store) listPolicies(ctx context.Context, each func(bucket string, info objectInfo)) error {
+// listedPolicy is one policy object of a listing.
+type listedPolicy struct {
+	bucket   string
+	etag     string
+	size     int64
+	modified time.Time
+}
+
+// listPolicies lists every <prefix><bucket>.xml object, a page at a time.
+// The delimiter "/" keeps the change records (and any other folder) out of
+// it.
+func (s *Store) listPolicies(ctx context.Context, eachPage func([]listedPolicy)) error {
 	in := &s3.ListObjectsV2Input{
 		Bucket:    aws.String(s.Bucket),
 		Prefix:    aws.String(s.Prefix),
 		Delimiter: aws.String("/"),
 		MaxKeys:   aws.Int32(listPage),
 	}
-	return s.list(ctx, in, func(obj types.Object) {
-		name := strings.TrimPrefix(aws.ToString(obj.Key), s.Prefix)
-		bucket, ok := strings.CutSuffix(name, ".xml")
-		if !ok || bucket == "" {
-			return
+	return s.list(ctx, in, func(objects []types.Object) {
+		page := make([]listedPolicy, 0, len(objects))
+		for _, obj := range objects {
+			name := strings.TrimPrefix(aws.ToString(obj.Key), s.Prefix)
+			bucket, ok := strings.CutSuffix(name, ".xml")
+			if !ok || bucket == "" {
+				continue
+			}
+			page = append(page, listedPolicy{
+				// A copy of the name alone, so that the index keeps no key.
+				bucket:   strings.Clone(bucket),
+				etag:     aws.ToString(obj.ETag),
+				size:     aws.ToInt64(obj.Size),
+				modified: aws.ToTime(obj.LastModified),
+			})
 		}
-		// A copy of the name alone, so that the index keeps no key.
-		bucket = strings.Clone(bucket)
-		each(bucket, objectInfo{etag: aws.ToString(obj.ETag), size: aws.ToInt64(obj.Size), modified: aws.ToTime(obj.LastModified)})
+		eachPage(page)
 	})
 }
 
