@@ -55,8 +55,9 @@ type IndexOptions struct {
 	// a listing (at is the object's modification time, zero for a removed
 	// object). It is called from the index's goroutine and must not block.
 	OnChange func(bucket string, at time.Time)
-	// OnError, when set, is told of every failed round and every change
-	// record that could not be written.
+	// OnError, when set, is told of the first failed round after a
+	// successful one (or at start), and of every change record that could
+	// not be written.
 	OnError func(err error)
 }
 
@@ -389,11 +390,13 @@ func (x *Index) round(ctx context.Context, list bool) error {
 			x.pollErrors.Add(1)
 		}
 	}
-	x.catchUp = err != nil
-	x.pruneAll = x.pruneAll || err != nil
-	if err != nil && ctx.Err() == nil {
+	// Only the first failure of a run of them is told, so that an outage
+	// is logged once, not once per poll; the index's errors count them all.
+	if err != nil && !x.catchUp && ctx.Err() == nil {
 		x.reportError(err)
 	}
+	x.catchUp = err != nil
+	x.pruneAll = x.pruneAll || err != nil
 	return err
 }
 
