@@ -52,6 +52,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			region     <region>
 //			access_key <key>
 //			secret_key <secret>
+//			poll       <duration> | off   # default 2s
+//			resync     <duration>         # default 10m
 //		}
 //		policy_origin {
 //			endpoint   <url>
@@ -74,6 +76,16 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		mode  enforce | report_only
 //		debug
 //	}
+//
+// policy_store keeps an index of the store in memory (which buckets have a
+// policy, and each one's ETag), so that a bucket with no policy costs no
+// store request and an unchanged policy is kept without one. poll is how
+// often the change records that the edge API writes are listed: one
+// ListObjectsV2 per poll per proxy, and a change made through any proxy is
+// enforced by the others within about poll. resync is how often the whole
+// store is listed, one request per 1,000 policies, which catches writes
+// made straight into the store. poll off turns the index off: each cached
+// policy is read again every cache ttl.
 //
 // mode report_only judges every request by the policy, counts the decisions
 // in bucketcors_decisions_total and logs each refusal it would make (once a
@@ -291,16 +303,51 @@ func (h *Handler) unmarshalPolicyStore(d *caddyfile.Dispenser) error {
 		return d.Errf("policy_store %q: the only kind is s3", kind)
 	}
 	store := new(PolicyStore)
-	err := unmarshalBlock(d, map[string]*string{
+	var poll, resync string
+	err := unmarshalBlockChecked(d, map[string]*string{
 		"endpoint":   &store.Endpoint,
 		"bucket":     &store.Bucket,
 		"prefix":     &store.Prefix,
 		"region":     &store.Region,
 		"access_key": &store.AccessKey,
 		"secret_key": &store.SecretKey,
+		"poll":       &poll,
+		"resync":     &resync,
+	}, map[string]func(string) error{
+		"poll": func(v string) error {
+			if v == "off" {
+				store.NoIndex = true
+				return offWithResync(store)
+			}
+			return parseStoreDuration("poll", v, "such as 2s, or off to read each policy again every cache ttl", &store.Poll)
+		},
+		"resync": func(v string) error {
+			if err := parseStoreDuration("resync", v, "such as 10m", &store.Resync); err != nil {
+				return err
+			}
+			return offWithResync(store)
+		},
 	})
 	h.PolicyStore = store
 	return err
+}
+
+// offWithResync refuses poll off together with a resync.
+func offWithResync(store *PolicyStore) error {
+	if store.NoIndex && store.Resync != 0 {
+		return fmt.Errorf("policy_store: poll is off, so there is no index to resync %s; remove one of them", time.Duration(store.Resync))
+	}
+	return nil
+}
+
+// parseStoreDuration reads a policy_store duration above 0 into dst.
+func parseStoreDuration(name, value, example string, dst *caddy.Duration) error {
+	v, err := caddy.ParseDuration(value)
+	if err != nil || v <= 0 {
+		return fmt.Errorf("policy_store %s %q: give a duration above 0, %s", name, value, example)
+	}
+	*dst = caddy.Duration(v)
+	return nil
 }
 
 // unmarshalPolicyOrigin reads `policy_origin { ... }`.
@@ -442,6 +489,12 @@ func (h *Handler) unmarshalDebug(d *caddyfile.Dispenser) error {
 
 // unmarshalBlock reads a block of `<name> <value>` lines into fields.
 func unmarshalBlock(d *caddyfile.Dispenser, fields map[string]*string) error {
+	return unmarshalBlockChecked(d, fields, nil)
+}
+
+// unmarshalBlockChecked is unmarshalBlock that also checks the value of each
+// field that has a check, reporting its error at the value's line.
+func unmarshalBlockChecked(d *caddyfile.Dispenser, fields map[string]*string, checks map[string]func(string) error) error {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
 		dst, ok := fields[name]
@@ -453,6 +506,11 @@ func unmarshalBlock(d *caddyfile.Dispenser, fields map[string]*string) error {
 		}
 		if err := oneArg(d, dst); err != nil {
 			return err
+		}
+		if check, ok := checks[name]; ok {
+			if err := check(*dst); err != nil {
+				return d.Err(err.Error())
+			}
 		}
 	}
 	return nil

@@ -222,6 +222,27 @@ func TestCaddyfileSubdirectivesBecomeTheJSONConfig(t *testing.T) {
 			}`,
 			want: `{"cache": {"ttl": 86400000000000}}`,
 		},
+		{
+			name: "policy_store poll off: no index",
+			input: `bucket_cors {
+				policy_store s3 {
+					bucket cors-policies
+					poll off
+				}
+			}`,
+			want: `{"policy_store": {"bucket": "cors-policies", "no_index": true}}`,
+		},
+		{
+			name: "policy_store poll and resync",
+			input: `bucket_cors {
+				policy_store s3 {
+					bucket cors-policies
+					poll 500ms
+					resync 1h
+				}
+			}`,
+			want: `{"policy_store": {"bucket": "cors-policies", "poll": 500000000, "resync": 3600000000000}}`,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -349,11 +370,17 @@ func TestCaddyfileMistakesAreReportedWithTheirLine(t *testing.T) {
 		{"policy_store with two kinds", "bucket_cors {\n\tpolicy_store s3 gcs {\n\t}\n}",
 			[]string{`policy_store takes one argument, got another: "gcs"`, "Testfile:2"}},
 		{"unknown field in policy_store", "bucket_cors {\n\tpolicy_store s3 {\n\t\tendpiont http://127.0.0.1:9000\n\t}\n}",
-			[]string{`unknown subdirective "endpiont"; use one of access_key, bucket, endpoint, prefix, region, secret_key`, "Testfile:3"}},
+			[]string{`unknown subdirective "endpiont"; use one of access_key, bucket, endpoint, poll, prefix, region, resync, secret_key`, "Testfile:3"}},
 		{"policy_store field given twice", "bucket_cors {\n\tpolicy_store s3 {\n\t\tbucket a\n\t\tbucket b\n\t}\n}",
 			[]string{"bucket is given twice", "Testfile:4"}},
 		{"policy_store field with two values", "bucket_cors {\n\tpolicy_store s3 {\n\t\tregion eu west\n\t}\n}",
 			[]string{`region takes one argument, got another: "west"`, "Testfile:3"}},
+		{"policy_store poll not a duration", "bucket_cors {\n\tpolicy_store s3 {\n\t\tpoll often\n\t}\n}",
+			[]string{`policy_store poll "often": give a duration above 0, such as 2s, or off`, "Testfile:3"}},
+		{"policy_store resync of zero", "bucket_cors {\n\tpolicy_store s3 {\n\t\tresync 0s\n\t}\n}",
+			[]string{`policy_store resync "0s": give a duration above 0`, "Testfile:3"}},
+		{"policy_store resync with poll off", "bucket_cors {\n\tpolicy_store s3 {\n\t\tpoll off\n\t\tresync 1m\n\t}\n}",
+			[]string{`poll is off, so there is no index to resync 1m0s; remove one of them`, "Testfile:4"}},
 		{"policy_store twice", "bucket_cors {\n\tpolicy_store s3 {\n\t}\n\tpolicy_store s3 {\n\t}\n}",
 			[]string{"policy_store is given twice", "Testfile:4"}},
 
