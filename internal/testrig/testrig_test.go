@@ -428,3 +428,40 @@ func TestStoreCounter(t *testing.T) {
 		t.Errorf("Since(Mark()) = %d requests, want none", n)
 	}
 }
+
+// TestPutObjects stores 2,500 objects in one batch upload: each is there,
+// with its own body, and no archive is left in the bucket.
+func TestPutObjects(t *testing.T) {
+	t.Parallel()
+	m := StartMinIO(t)
+	m.CreateBucket(t, "rig")
+	const n = 2500
+	m.PutObjects(t, "rig", n, func(i int) (string, []byte) {
+		return fmt.Sprintf("dir/%04d.txt", i), []byte(fmt.Sprintf("object %d", i))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	keys := 0
+	p := s3.NewListObjectsV2Paginator(m.Client(t), &s3.ListObjectsV2Input{Bucket: aws.String("rig")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			if !strings.HasPrefix(aws.ToString(o.Key), "dir/") {
+				t.Errorf("unexpected object %s", aws.ToString(o.Key))
+			}
+			keys++
+		}
+	}
+	if keys != n {
+		t.Errorf("%d objects listed, want %d", keys, n)
+	}
+	for _, i := range []int{0, 1234, n - 1} {
+		key := fmt.Sprintf("dir/%04d.txt", i)
+		if body, ok := m.GetObject(t, "rig", key); !ok || string(body) != fmt.Sprintf("object %d", i) {
+			t.Errorf("GetObject %s = %q, %v", key, body, ok)
+		}
+	}
+}
