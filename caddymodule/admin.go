@@ -1,10 +1,12 @@
 package caddymodule
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
@@ -25,6 +27,7 @@ func init() {
 //	POST   /bucket_cors/refresh            re-read every cached policy in the background
 //	POST   /bucket_cors/refresh/<bucket>   re-read one bucket's policy in the background
 //	POST   /bucket_cors/explain            judge a request by a bucket's live policy, and say why
+//	GET    /bucket_cors/index              each policy store index: its size, last sync and counters
 //
 // Each answer covers every bucket_cors handler of the running config.
 type AdminAPI struct{}
@@ -46,6 +49,7 @@ func (a AdminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/bucket_cors/refresh", Handler: caddy.AdminHandlerFunc(a.serveRefresh)},
 		{Pattern: "/bucket_cors/refresh/", Handler: caddy.AdminHandlerFunc(a.serveRefresh)},
 		{Pattern: "/bucket_cors/explain", Handler: caddy.AdminHandlerFunc(a.serveExplain)},
+		{Pattern: "/bucket_cors/index", Handler: caddy.AdminHandlerFunc(a.serveIndex)},
 	}
 }
 
@@ -58,8 +62,13 @@ type effectivePolicy struct {
 	Source string `json:"source"`
 	// Version identifies the document: an ETag, a file's size and
 	// modification time, or a digest.
-	Version    string  `json:"version,omitempty"`
-	AgeSeconds float64 `json:"age_seconds"`
+	Version string `json:"version,omitempty"`
+	// ETag is the store object's ETag, for a policy_store policy.
+	ETag string `json:"etag,omitempty"`
+	// CheckedAt is when the source last confirmed this version: by a
+	// read, a 304, or the store index's poll or listing.
+	CheckedAt  *time.Time `json:"checked_at,omitempty"`
+	AgeSeconds float64    `json:"age_seconds"`
 	// Warnings lists what in the policy S3 accepts but no browser can
 	// match, one line each.
 	Warnings []string        `json:"warnings,omitempty"`
@@ -105,6 +114,11 @@ func (h *Handler) describePolicy(r *http.Request, bucket string) (*policy.Policy
 		if e.Found {
 			pol, ans.Source, ans.Version, ans.Stale = e.Value.Policy, e.Source, e.Value.Version, e.Stale()
 			ans.AgeSeconds = h.now().Sub(e.LoadedAt).Seconds()
+			checked := cmp.Or(e.Value.CheckedAt, e.CheckedAt)
+			ans.CheckedAt = &checked
+			if h.store != nil && e.Source == h.store.Name() {
+				ans.ETag = e.Value.Version
+			}
 		}
 	}
 	if pol == nil && h.defaultPolicy != nil {
@@ -122,6 +136,20 @@ func (h *Handler) describePolicy(r *http.Request, bucket string) (*policy.Policy
 		ans.Policy = raw
 	}
 	return pol, ans, nil
+}
+
+// serveIndex answers the state of every policy store index in use: [] when
+// there is none.
+func (AdminAPI) serveIndex(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use GET", r.Method)}
+	}
+	answers := []source.IndexStatus{}
+	for _, x := range liveIndexes() {
+		answers = append(answers, x.Status())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(answers)
 }
 
 // serveCache drops every cached policy, or one bucket's: the next request

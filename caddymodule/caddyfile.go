@@ -52,6 +52,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			region     <region>
 //			access_key <key>
 //			secret_key <secret>
+//			poll       <duration> | off   # default 2s
+//			resync     <duration>         # default 10m
 //		}
 //		policy_origin {
 //			endpoint   <url>
@@ -74,6 +76,16 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		mode  enforce | report_only
 //		debug
 //	}
+//
+// policy_store keeps an index of the store in memory (which buckets have a
+// policy, and each one's ETag), so that a bucket with no policy costs no
+// store request and an unchanged policy is kept without one. poll is how
+// often the change records that the edge API writes are listed: one
+// ListObjectsV2 per poll per proxy, and a change made through any proxy is
+// enforced by the others within about poll. resync is how often the whole
+// store is listed, one request per 1,000 policies, which catches writes
+// made straight into the store. poll off turns the index off: each cached
+// policy is read again every cache ttl.
 //
 // mode report_only judges every request by the policy, counts the decisions
 // in bucketcors_decisions_total and logs each refusal it would make (once a
@@ -291,6 +303,7 @@ func (h *Handler) unmarshalPolicyStore(d *caddyfile.Dispenser) error {
 		return d.Errf("policy_store %q: the only kind is s3", kind)
 	}
 	store := new(PolicyStore)
+	var poll, resync string
 	err := unmarshalBlock(d, map[string]*string{
 		"endpoint":   &store.Endpoint,
 		"bucket":     &store.Bucket,
@@ -298,9 +311,35 @@ func (h *Handler) unmarshalPolicyStore(d *caddyfile.Dispenser) error {
 		"region":     &store.Region,
 		"access_key": &store.AccessKey,
 		"secret_key": &store.SecretKey,
+		"poll":       &poll,
+		"resync":     &resync,
 	})
 	h.PolicyStore = store
-	return err
+	if err != nil {
+		return err
+	}
+	switch poll {
+	case "":
+	case "off":
+		store.NoIndex = true
+	default:
+		v, err := caddy.ParseDuration(poll)
+		if err != nil || v <= 0 {
+			return d.Errf("policy_store poll %q: give a duration above 0, such as 2s, or off to read each policy again every cache ttl", poll)
+		}
+		store.Poll = caddy.Duration(v)
+	}
+	if resync != "" {
+		v, err := caddy.ParseDuration(resync)
+		if err != nil || v <= 0 {
+			return d.Errf("policy_store resync %q: give a duration above 0, such as 10m", resync)
+		}
+		if store.NoIndex {
+			return d.Errf("policy_store resync %q: poll is off, so there is no index to resync; remove one of them", resync)
+		}
+		store.Resync = caddy.Duration(v)
+	}
+	return nil
 }
 
 // unmarshalPolicyOrigin reads `policy_origin { ... }`.

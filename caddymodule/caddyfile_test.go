@@ -349,7 +349,7 @@ func TestCaddyfileMistakesAreReportedWithTheirLine(t *testing.T) {
 		{"policy_store with two kinds", "bucket_cors {\n\tpolicy_store s3 gcs {\n\t}\n}",
 			[]string{`policy_store takes one argument, got another: "gcs"`, "Testfile:2"}},
 		{"unknown field in policy_store", "bucket_cors {\n\tpolicy_store s3 {\n\t\tendpiont http://127.0.0.1:9000\n\t}\n}",
-			[]string{`unknown subdirective "endpiont"; use one of access_key, bucket, endpoint, prefix, region, secret_key`, "Testfile:3"}},
+			[]string{`unknown subdirective "endpiont"; use one of access_key, bucket, endpoint, poll, prefix, region, resync, secret_key`, "Testfile:3"}},
 		{"policy_store field given twice", "bucket_cors {\n\tpolicy_store s3 {\n\t\tbucket a\n\t\tbucket b\n\t}\n}",
 			[]string{"bucket is given twice", "Testfile:4"}},
 		{"policy_store field with two values", "bucket_cors {\n\tpolicy_store s3 {\n\t\tregion eu west\n\t}\n}",

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,8 +18,8 @@ import (
 // CORSAPI answers S3's bucket CORS API at the edge: PutBucketCors,
 // GetBucketCors and DeleteBucketCors (PUT, GET and DELETE on /<bucket>?cors)
 // never reach the origin. Policies are kept in the PolicyStore, which
-// CORSAPI needs, so every proxy sharing the store enforces them within its
-// cache TTL, and this one at once. Every call must be signed (AWS Signature
+// CORSAPI needs, so every proxy sharing the store enforces them within about
+// its poll (its cache TTL with poll off), and this one at once. Every call must be signed (AWS Signature
 // Version 4) with one of Keys.
 type CORSAPI struct {
 	// Keys are the access key pairs allowed to call the API. Secrets may be
@@ -65,24 +66,51 @@ func (h *Handler) provisionCORSAPI() error {
 	}
 	h.corsAPI = &s3api.CORSAPI{
 		Verifier: verifier,
-		Store:    h.store,
+		Store:    apiStore{h},
 		Fixed:    h.fixedPolicy,
-		Changed:  h.policyChanged,
 	}
 	return nil
 }
 
-// policyChanged makes a change stored through the API this proxy's policy at
-// once.
-func (h *Handler) policyChanged(bucket string, pol *policy.Policy) {
-	if h.policies == nil {
-		return
+// apiStore is the policy store as the CORS API uses it: through the index
+// when there is one, so that every change leaves a change record for the
+// other proxies; and every change stored is this proxy's policy at once.
+type apiStore struct{ h *Handler }
+
+// GetPolicy reads the bucket's stored policy.
+func (a apiStore) GetPolicy(ctx context.Context, bucket string) (*policy.Policy, bool, error) {
+	return a.h.store.GetPolicy(ctx, bucket)
+}
+
+// PutPolicy stores the policy and caches it with its new ETag.
+func (a apiStore) PutPolicy(ctx context.Context, bucket string, pol *policy.Policy) error {
+	var etag string
+	var err error
+	if a.h.index != nil {
+		etag, err = a.h.index.PutPolicy(ctx, bucket, pol)
+	} else {
+		etag, err = a.h.store.PutPolicy(ctx, bucket, pol)
 	}
-	if pol == nil {
-		h.policies.Invalidate(bucket)
-		return
+	if err != nil {
+		return err
 	}
-	h.policies.Put(bucket, source.Result{Found: true, Policy: pol}, true, h.store.Name())
+	a.h.policies.Put(bucket, source.Result{Found: true, Policy: pol, Version: etag, CheckedAt: a.h.now()}, true, a.h.store.Name())
+	return nil
+}
+
+// DeletePolicy deletes the stored policy and drops the cached one.
+func (a apiStore) DeletePolicy(ctx context.Context, bucket string) error {
+	var err error
+	if a.h.index != nil {
+		err = a.h.index.DeletePolicy(ctx, bucket)
+	} else {
+		err = a.h.store.DeletePolicy(ctx, bucket)
+	}
+	if err != nil {
+		return err
+	}
+	a.h.policies.Invalidate(bucket)
+	return nil
 }
 
 // isCORSAPICall says whether r is a call of the bucket CORS API.

@@ -79,7 +79,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{cacheCollector{}, decisionCollector{}} {
+	for _, c := range []prometheus.Collector{cacheCollector{}, decisionCollector{}, storeCollector{}, propagationSeconds} {
 		err := reg.Register(c)
 		var already prometheus.AlreadyRegisteredError
 		if err != nil && !errors.As(err, &already) {

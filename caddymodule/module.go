@@ -107,6 +107,7 @@ type state struct {
 	// sources are read, through policies, in order.
 	sources  []source.Source
 	store    *source.Store
+	index    *source.Index
 	origin   *source.Origin
 	policies *cache.Cache[source.Result]
 	corsAPI  *s3api.CORSAPI

@@ -16,6 +16,8 @@ var handlers = struct {
 	sync.Mutex
 	live    map[*Handler]struct{}
 	retired cacheTotals
+	// retiredStores holds the counters of stores no config uses any more.
+	retiredStores storeTotals
 }{live: make(map[*Handler]struct{})}
 
 // cacheTotals are cache counters summed over caches.
@@ -109,4 +111,54 @@ func (t *cacheTotals) clone() cacheTotals {
 		c.loads[k] = v
 	}
 	return c
+}
+
+// retireStore keeps the counters of a store and its index (either may be
+// nil) that no config uses any more.
+func retireStore(store *source.Store, index *source.Index) {
+	handlers.Lock()
+	defer handlers.Unlock()
+	handlers.retiredStores.add(store, index)
+}
+
+// storeTotalsNow sums the counters of every store and index, live and
+// retired, and counts the entries of the live indexes.
+func storeTotalsNow() storeTotals {
+	handlers.Lock()
+	defer handlers.Unlock()
+	t := handlers.retiredStores
+	for _, s := range liveShared() {
+		t.add(s.store, s.index)
+		if s.index != nil {
+			t.entries += s.index.Len()
+		}
+	}
+	return t
+}
+
+// liveShared returns the sharedPolicies of the live handlers, each once.
+// The caller holds handlers.
+func liveShared() []*sharedPolicies {
+	var list []*sharedPolicies
+	seen := make(map[*sharedPolicies]bool)
+	for h := range handlers.live {
+		if h.shared != nil && !seen[h.shared] {
+			seen[h.shared] = true
+			list = append(list, h.shared)
+		}
+	}
+	return list
+}
+
+// liveIndexes returns the index of every live handler's store, each once.
+func liveIndexes() []*source.Index {
+	handlers.Lock()
+	defer handlers.Unlock()
+	var list []*source.Index
+	for _, s := range liveShared() {
+		if s.index != nil {
+			list = append(list, s.index)
+		}
+	}
+	return list
 }

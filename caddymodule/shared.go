@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,11 +55,18 @@ type CacheConfig struct {
 // every cached policy and every load in flight.
 type sharedPolicies struct {
 	// logger is the logger of the handler that last took these.
-	logger   atomic.Pointer[zap.Logger]
-	sources  []source.Source
-	store    *source.Store
-	origin   *source.Origin
-	policies *cache.Cache[source.Result]
+	logger  atomic.Pointer[zap.Logger]
+	sources []source.Source
+	store   *source.Store
+	// index is the store's index, nil when the store has none (poll off);
+	// stopIndex ends its goroutine.
+	index     *source.Index
+	stopIndex context.CancelFunc
+	origin    *source.Origin
+	policies  *cache.Cache[source.Result]
+	// changedAt holds, by bucket, when a change found by the index was
+	// made, until the load it started swaps the policy in.
+	changedAt sync.Map
 }
 
 // sharedPool holds the sharedPolicies in use, by the identity of their
@@ -68,7 +76,11 @@ var sharedPool = caddy.NewUsagePool()
 // Destruct closes the idle connections of the S3 clients and keeps the
 // cache's counters for the metrics, once no config uses it.
 func (s *sharedPolicies) Destruct() error {
+	if s.stopIndex != nil {
+		s.stopIndex()
+	}
 	retireCache(s.policies)
+	retireStore(s.store, s.index)
 	if s.store != nil {
 		source.CloseIdleConnections(s.store.Client)
 	}
@@ -90,6 +102,7 @@ func (h *Handler) sharedKey() (string, error) {
 		Store       *endpoint
 		StoreBucket string
 		StorePrefix string
+		StoreIndex  [3]any
 		Dir         string
 		Origin      *endpoint
 		Cache       CacheConfig
@@ -97,6 +110,7 @@ func (h *Handler) sharedKey() (string, error) {
 	if cfg := h.PolicyStore; cfg != nil {
 		e := digest(cfg.resolve())
 		key.Store, key.StoreBucket, key.StorePrefix = &e, cfg.Bucket, cfg.Prefix
+		key.StoreIndex = [3]any{cfg.NoIndex, cfg.Poll, cfg.Resync}
 	}
 	key.Dir = h.PolicyDir
 	if h.PolicyOrigin != nil {
@@ -128,7 +142,7 @@ func (h *Handler) provisionShared() error {
 	shared := val.(*sharedPolicies)
 	shared.logger.Store(h.logger)
 	h.shared = shared
-	h.sources, h.store, h.origin, h.policies = shared.sources, shared.store, shared.origin, shared.policies
+	h.sources, h.store, h.index, h.origin, h.policies = shared.sources, shared.store, shared.index, shared.origin, shared.policies
 	return nil
 }
 
@@ -145,7 +159,12 @@ func (h *Handler) newShared() (caddy.Destructor, error) {
 			errs = append(errs, err)
 		} else {
 			s.store = &source.Store{Client: client, Bucket: cfg.Bucket, Prefix: cfg.Prefix}
-			s.sources = append(s.sources, s.store)
+			if cfg.NoIndex {
+				s.sources = append(s.sources, s.store)
+			} else {
+				s.index = h.newIndex(s)
+				s.sources = append(s.sources, s.index)
+			}
 		}
 	}
 	if h.PolicyDir != "" {
@@ -181,11 +200,14 @@ func (h *Handler) newShared() (caddy.Destructor, error) {
 				zap.Bool("previous_policy_kept", staleServed))
 		},
 	}
-	load := loadFrom(s.sources)
+	load := loadFrom(s.sources, s.held)
 	policies, err := cache.New(opts, func(ctx context.Context, bucket string) (source.Result, string, bool, error) {
 		res, name, found, err := load(ctx, bucket)
 		if found {
 			logWarnings(s.logger.Load(), bucket, res.Policy)
+		}
+		if err == nil {
+			s.swapped(bucket)
 		}
 		return res, name, found, err
 	})
@@ -193,15 +215,81 @@ func (h *Handler) newShared() (caddy.Destructor, error) {
 		return nil, err
 	}
 	s.policies = policies
+	if s.index != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopIndex = cancel
+		go s.index.Run(ctx)
+	}
 	return s, nil
+}
+
+// newIndex returns the index of s's store, which trusts itself for a cache
+// TTL after its last sync: past that, loads read the store, and the cache's
+// stale setting governs as without an index.
+func (h *Handler) newIndex(s *sharedPolicies) *source.Index {
+	var ttl time.Duration
+	if h.Cache != nil {
+		ttl = time.Duration(h.Cache.TTL)
+	}
+	cfg := h.PolicyStore
+	return source.NewIndex(s.store, source.IndexOptions{
+		Poll:     time.Duration(cfg.Poll),
+		Resync:   time.Duration(cfg.Resync),
+		Trust:    cmp.Or(ttl, defaultCacheTTL),
+		Now:      h.now,
+		OnChange: s.changed,
+		OnError: func(err error) {
+			s.logger.Load().Warn("policy_store index", zap.Error(err))
+		},
+	})
+}
+
+// held returns what the cache holds for bucket, for a conditional load.
+func (s *sharedPolicies) held(bucket string) source.Held {
+	if s.policies == nil {
+		return source.Held{}
+	}
+	e, ok := s.policies.Peek(bucket)
+	if !ok || !e.Found {
+		return source.Held{}
+	}
+	return source.Held{Source: e.Source, Result: e.Value}
+}
+
+// changed re-reads, in the background, the cached policy of a bucket that
+// the index found changed elsewhere; a bucket not cached here is left to
+// its first load. at is when the change was made (zero when unknown).
+func (s *sharedPolicies) changed(bucket string, at time.Time) {
+	if _, ok := s.policies.Peek(bucket); !ok {
+		return
+	}
+	if !at.IsZero() {
+		s.changedAt.LoadOrStore(bucket, at)
+	}
+	s.policies.Refresh(bucket)
+}
+
+// swapped measures, once a load of bucket succeeded, how long the change
+// that started it took to be enforced here.
+func (s *sharedPolicies) swapped(bucket string) {
+	if at, ok := s.changedAt.LoadAndDelete(bucket); ok {
+		propagationSeconds.Observe(time.Since(at.(time.Time)).Seconds())
+	}
 }
 
 // loadFrom returns the cache's loader over the sources: the first that has
 // a policy for the bucket wins. A document that does not validate is a
 // cache.Rejected error, so that the previous policy stays in use.
-func loadFrom(sources []source.Source) cache.LoadFunc[source.Result] {
+//
+// held tells what the cache holds for a bucket (nil: nothing), so that a
+// source can confirm it without reading it again.
+func loadFrom(sources []source.Source, held func(bucket string) source.Held) cache.LoadFunc[source.Result] {
 	return func(ctx context.Context, bucket string) (source.Result, string, bool, error) {
-		res, name, err := source.First(ctx, sources, bucket)
+		var h source.Held
+		if held != nil {
+			h = held(bucket)
+		}
+		res, name, err := source.First(ctx, sources, bucket, h)
 		if source.IsInvalid(err) {
 			err = cache.Rejected(err)
 		}

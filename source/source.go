@@ -10,6 +10,7 @@ package source
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/bucketcors/bucketcors/policy"
 )
@@ -23,6 +24,9 @@ type Result struct {
 	// Version identifies the document read: an ETag, a modification time
 	// or a digest. Equal versions mean the same document.
 	Version string
+	// CheckedAt is when the source last confirmed this version (a read, a
+	// 304, or the policy store's index); zero when it cannot tell.
+	CheckedAt time.Time
 }
 
 // A Source reads the policies of buckets from one place.
@@ -34,6 +38,23 @@ type Source interface {
 	// *InvalidError: the source answered, and asking again will not help
 	// until someone fixes the document.
 	Load(ctx context.Context, bucket string) (Result, error)
+}
+
+// A Revalidator is a Source that can tell whether a version it answered
+// before is still current without reading the document again.
+type Revalidator interface {
+	Source
+	// Revalidate returns held, checked again, when it is still the
+	// bucket's current version, and otherwise loads the bucket as Load
+	// does.
+	Revalidate(ctx context.Context, bucket string, held Result) (Result, error)
+}
+
+// Held is what a reader holds for a bucket already: the Result and the name
+// of the source that gave it. The zero Held holds nothing.
+type Held struct {
+	Source string
+	Result Result
 }
 
 // InvalidError is a document that a source holds but that cannot be used.
@@ -52,9 +73,18 @@ func IsInvalid(err error) bool {
 // bucket answers. A source that fails ends the search: answering from a
 // later source could grant what the failed one would have refused. It
 // returns the name of the source that answered or failed, or "none".
-func First(ctx context.Context, sources []Source, bucket string) (Result, string, error) {
+//
+// The source that gave held is asked to revalidate it, when it is a
+// Revalidator, so that an unchanged policy costs no read.
+func First(ctx context.Context, sources []Source, bucket string, held Held) (Result, string, error) {
 	for _, src := range sources {
-		res, err := src.Load(ctx, bucket)
+		var res Result
+		var err error
+		if r, ok := src.(Revalidator); ok && held.Source == src.Name() && held.Result.Found {
+			res, err = r.Revalidate(ctx, bucket, held.Result)
+		} else {
+			res, err = src.Load(ctx, bucket)
+		}
 		if err != nil {
 			return Result{}, src.Name(), err
 		}

@@ -118,17 +118,17 @@ func TestFirst(t *testing.T) {
 	var a, b, c int
 	res, name, err := First(context.Background(), []Source{
 		fakeSource{"a", Result{}, nil, &a}, fakeSource{"b", found, nil, &b}, fakeSource{"c", found, nil, &c},
-	}, "bucket")
+	}, "bucket", Held{})
 	if err != nil || name != "b" || res.Version != "v1" || a != 1 || b != 1 || c != 0 {
 		t.Errorf("First = %+v, %q, %v (asked %d %d %d); want b's answer, c not asked", res, name, err, a, b, c)
 	}
 	res, name, err = First(context.Background(), []Source{
 		fakeSource{"a", Result{}, failure, &a}, fakeSource{"b", found, nil, &b},
-	}, "bucket")
+	}, "bucket", Held{})
 	if !errors.Is(err, failure) || name != "a" || res.Found || b != 1 {
 		t.Errorf("First = %+v, %q, %v; want a's failure and b not asked again", res, name, err)
 	}
-	res, name, err = First(context.Background(), nil, "bucket")
+	res, name, err = First(context.Background(), nil, "bucket", Held{})
 	if err != nil || name != "none" || res.Found {
 		t.Errorf("First of no source = %+v, %q, %v", res, name, err)
 	}

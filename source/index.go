@@ -1,0 +1,538 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/bucketcors/bucketcors/policy"
+)
+
+// The index's defaults.
+const (
+	DefaultPoll      = 2 * time.Second
+	DefaultResync    = 10 * time.Minute
+	DefaultLookback  = 10 * time.Second
+	DefaultRetention = 5 * time.Minute
+)
+
+// listPage is the most keys one ListObjectsV2 request asks for (S3's own
+// most).
+const listPage = 1000
+
+// IndexOptions configures an Index. Every field has a default.
+type IndexOptions struct {
+	// Poll is how often the change records are listed. Default: 2s.
+	Poll time.Duration
+	// Resync is how often the whole store is listed again, to catch
+	// writes that left no change record. Default: 10m.
+	Resync time.Duration
+	// Trust is how long after its last successful sync the index answers
+	// loads by itself; past it (the store is down), every load reads the
+	// store. 0: always, once the first listing is done.
+	Trust time.Duration
+	// Lookback is how far before the newest record seen a poll lists
+	// again, so that the records of a writer whose clock lags by up to
+	// Lookback are not missed. Default: 10s.
+	Lookback time.Duration
+	// Retention is how old (by its name) a change record grows before a
+	// resync deletes it. Default: 5m.
+	Retention time.Duration
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// OnChange, when set, is told of every bucket whose policy changed
+	// elsewhere: found by a change record (at is the record's time) or by
+	// a listing (at is the object's modification time, zero for a removed
+	// object). It is called from the index's goroutine and must not block.
+	OnChange func(bucket string, at time.Time)
+	// OnError, when set, is told of every failed round and every change
+	// record that could not be written.
+	OnError func(err error)
+}
+
+func (o IndexOptions) withDefaults() IndexOptions {
+	if o.Poll <= 0 {
+		o.Poll = DefaultPoll
+	}
+	if o.Resync <= 0 {
+		o.Resync = DefaultResync
+	}
+	if o.Lookback <= 0 {
+		o.Lookback = DefaultLookback
+	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Index keeps, in memory, which buckets have a policy in a Store and the
+// ETag of each, so that a bucket with no policy costs no request and an
+// unchanged policy is confirmed without one. It is built by listing the
+// store (ListObjectsV2, 1,000 keys a page), kept current by polling the
+// change records every Poll and by listing again every Resync, and after
+// any failed round. Run does that in the background.
+//
+// Index is a Revalidator: as a Source it answers for the store, reading a
+// policy only when the index says it changed (then with If-None-Match).
+// Until the first listing is done, and while the last successful sync is
+// older than Trust, it reads the store on every load, as Store does.
+type Index struct {
+	store  *Store
+	opts   IndexOptions
+	writer string
+
+	mu      sync.RWMutex
+	entries map[string]indexEntry
+	// overlay holds what loads and edits learnt while a listing runs,
+	// to be laid over its result; nil when no listing runs. A nil entry
+	// is a removal.
+	overlay     map[string]*indexEntry
+	ready       bool
+	lastSync    time.Time
+	lastListing time.Time
+
+	// The polling state, used by Run's goroutine only.
+	newest      time.Time            // the newest record seen, by its name
+	seen        map[string]time.Time // records seen within the lookback
+	catchUp     bool                 // the last round failed: list next
+	listedAt    time.Time            // when the last listing began
+	polls       atomic.Uint64
+	pollErrors  atomic.Uint64
+	listings    atomic.Uint64
+	listErrors  atomic.Uint64
+	changes     atomic.Uint64
+	entryCount  atomic.Int64
+	initialized bool
+}
+
+// indexEntry is what the index knows of one policy object. An empty etag
+// means that a change record named the bucket since: its next load reads
+// the store.
+type indexEntry struct {
+	etag     string
+	size     int64
+	modified int64 // unix nanoseconds
+}
+
+// NewIndex returns an empty index of store; Run fills it.
+func NewIndex(store *Store, opts IndexOptions) *Index {
+	return &Index{
+		store:   store,
+		opts:    opts.withDefaults(),
+		writer:  newWriterID(),
+		entries: make(map[string]indexEntry),
+		seen:    make(map[string]time.Time),
+	}
+}
+
+// Name returns "policy_store": the index answers for the store.
+func (x *Index) Name() string { return x.store.Name() }
+
+// Store returns the store indexed.
+func (x *Index) Store() *Store { return x.store }
+
+// Load returns the bucket's policy: none, without a request, when the
+// index is current and has no object for it.
+func (x *Index) Load(ctx context.Context, bucket string) (Result, error) {
+	return x.Revalidate(ctx, bucket, Result{})
+}
+
+// Revalidate returns held without a request when the current index has the
+// same ETag for the bucket, and nothing without a request when it has no
+// object for it; otherwise it reads the store with If-None-Match held's
+// version. What the read tells updates the index.
+func (x *Index) Revalidate(ctx context.Context, bucket string, held Result) (Result, error) {
+	e, found, syncedAt, trusted := x.lookup(bucket)
+	if trusted {
+		if !found {
+			return Result{}, nil
+		}
+		if held.Found && e.etag != "" && e.etag == held.Version {
+			held.CheckedAt = syncedAt
+			return held, nil
+		}
+	}
+	res, info, err := x.store.get(ctx, bucket, held)
+	switch {
+	case err == nil && !res.Found:
+		x.set(bucket, nil)
+	case info.etag != "" && (err == nil || IsInvalid(err)):
+		x.set(bucket, &indexEntry{etag: info.etag, size: info.size, modified: info.modified.UnixNano()})
+	}
+	return res, err
+}
+
+// lookup returns the bucket's entry, when the index last synced, and
+// whether the index may answer loads by itself.
+func (x *Index) lookup(bucket string) (indexEntry, bool, time.Time, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	e, found := x.entries[bucket]
+	trusted := x.ready && (x.opts.Trust <= 0 || x.opts.Now().Sub(x.lastSync) < x.opts.Trust)
+	return e, found, x.lastSync, trusted
+}
+
+// set makes e the bucket's entry, or removes it (nil), now and over the
+// result of a listing in progress. An entry learnt by a read keeps the
+// size and time it had when the read did not tell them (a 304).
+func (x *Index) set(bucket string, e *indexEntry) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e == nil {
+		delete(x.entries, bucket)
+	} else {
+		if old, ok := x.entries[bucket]; ok && e.size == 0 && e.modified <= 0 {
+			e.size, e.modified = old.size, old.modified
+		}
+		x.entries[bucket] = *e
+	}
+	if x.overlay != nil {
+		x.overlay[bucket] = e
+	}
+	x.entryCount.Store(int64(len(x.entries)))
+}
+
+// GetPolicy returns the bucket's stored policy, read from the store.
+func (x *Index) GetPolicy(ctx context.Context, bucket string) (*policy.Policy, bool, error) {
+	return x.store.GetPolicy(ctx, bucket)
+}
+
+// PutPolicy stores the bucket's policy, notes its ETag in the index, and
+// writes a change record so that the other proxies see it at their next
+// poll. It returns the new ETag. A record that cannot be written is told to
+// OnError: the policy is stored, and the others see it at their next
+// resync.
+func (x *Index) PutPolicy(ctx context.Context, bucket string, pol *policy.Policy) (string, error) {
+	etag, err := x.store.PutPolicy(ctx, bucket, pol)
+	if err != nil {
+		return "", err
+	}
+	now := x.opts.Now()
+	x.set(bucket, &indexEntry{etag: etag, modified: now.UnixNano()})
+	x.record(ctx, ChangeRecord{At: now, Writer: x.writer, Bucket: bucket, Action: ActionPut, ETag: etag})
+	return etag, nil
+}
+
+// DeletePolicy deletes the bucket's policy, drops it from the index, and
+// writes a change record, as PutPolicy does.
+func (x *Index) DeletePolicy(ctx context.Context, bucket string) error {
+	if err := x.store.DeletePolicy(ctx, bucket); err != nil {
+		return err
+	}
+	x.set(bucket, nil)
+	x.record(ctx, ChangeRecord{At: x.opts.Now(), Writer: x.writer, Bucket: bucket, Action: ActionDelete})
+	return nil
+}
+
+// record writes c, telling OnError when it cannot.
+func (x *Index) record(ctx context.Context, c ChangeRecord) {
+	if err := x.store.WriteChange(ctx, c); err != nil {
+		x.reportError(fmt.Errorf("%w; the other proxies see this change at their next resync", err))
+	}
+}
+
+func (x *Index) reportError(err error) {
+	if x.opts.OnError != nil {
+		x.opts.OnError(err)
+	}
+}
+
+// Run lists the store, then polls its change records every Poll, lists it
+// again every Resync and after any failed round, until ctx is done.
+func (x *Index) Run(ctx context.Context) {
+	x.start()
+	x.round(ctx, true)
+	ticker := time.NewTicker(x.opts.Poll)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		x.round(ctx, x.catchUp || !x.opts.Now().Before(x.listedAt.Add(x.opts.Resync)))
+	}
+}
+
+// start sets the poll's first cursor: records older than the first
+// listing's start are in that listing.
+func (x *Index) start() {
+	if !x.initialized {
+		x.newest = x.opts.Now()
+		x.initialized = true
+	}
+}
+
+// Sync runs one round: a full listing when list is set, else a poll of the
+// change records. It is what Run does on each tick, for tests.
+func (x *Index) Sync(ctx context.Context, list bool) error {
+	x.start()
+	return x.round(ctx, list)
+}
+
+// round runs one poll or listing, counts it, and has the next round list
+// when it failed.
+func (x *Index) round(ctx context.Context, list bool) error {
+	var err error
+	if list {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		err = x.list(ctx)
+		cancel()
+		x.listings.Add(1)
+		if err != nil {
+			x.listErrors.Add(1)
+		}
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, max(x.opts.Poll, 10*time.Second))
+		err = x.poll(ctx)
+		cancel()
+		x.polls.Add(1)
+		if err != nil {
+			x.pollErrors.Add(1)
+		}
+	}
+	x.catchUp = err != nil
+	if err != nil && ctx.Err() == nil {
+		x.reportError(err)
+	}
+	return err
+}
+
+// poll lists the change records written since the newest seen (less the
+// lookback), one request when nothing changed, and marks the bucket of
+// each new record changed, but for this index's own records.
+func (x *Index) poll(ctx context.Context) error {
+	now := x.opts.Now()
+	from := earlier(x.newest, now).Add(-x.opts.Lookback)
+	records, err := x.store.listChanges(ctx, x.store.changeCursor(from))
+	if err != nil {
+		return err
+	}
+	for _, c := range records {
+		key := x.store.changeKey(c)
+		if _, ok := x.seen[key]; ok {
+			continue
+		}
+		x.seen[key] = c.At
+		if c.At.After(x.newest) {
+			x.newest = c.At
+		}
+		if c.Writer == x.writer {
+			continue
+		}
+		x.changed(c.Bucket, c.At)
+	}
+	x.forgetSeenBefore(earlier(x.newest, now).Add(-x.opts.Lookback))
+	x.synced(now, false)
+	return nil
+}
+
+// changed marks the bucket's entry unknown, so that its next load reads the
+// store, and tells OnChange.
+func (x *Index) changed(bucket string, at time.Time) {
+	x.set(bucket, &indexEntry{modified: at.UnixNano()})
+	x.changes.Add(1)
+	if x.opts.OnChange != nil {
+		x.opts.OnChange(bucket, at)
+	}
+}
+
+// forgetSeenBefore drops the seen records older than the next poll's
+// cursor, which no poll lists again.
+func (x *Index) forgetSeenBefore(cursor time.Time) {
+	for key, at := range x.seen {
+		if at.Before(cursor) {
+			delete(x.seen, key)
+		}
+	}
+}
+
+// synced notes a successful round begun at start.
+func (x *Index) synced(start time.Time, listing bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if start.After(x.lastSync) {
+		x.lastSync = start
+	}
+	if listing {
+		x.lastListing = start
+		x.ready = true
+	}
+}
+
+// list lists every policy object, replaces the index with what it found
+// (and what loads learnt meanwhile), tells OnChange of every bucket whose
+// ETag changed since the last listing, and deletes the change records
+// older than Retention.
+func (x *Index) list(ctx context.Context) error {
+	start := x.opts.Now()
+	x.listedAt = start
+	x.mu.Lock()
+	x.overlay = make(map[string]*indexEntry)
+	size := len(x.entries)
+	x.mu.Unlock()
+
+	fresh := make(map[string]indexEntry, size)
+	err := x.store.listPolicies(ctx, func(bucket string, info objectInfo) {
+		fresh[bucket] = indexEntry{etag: info.etag, size: info.size, modified: info.modified.UnixNano()}
+	})
+
+	x.mu.Lock()
+	overlay := x.overlay
+	x.overlay = nil
+	if err != nil {
+		x.mu.Unlock()
+		return err
+	}
+	for bucket, e := range overlay {
+		if e == nil {
+			delete(fresh, bucket)
+		} else {
+			fresh[bucket] = *e
+		}
+	}
+	old, wasReady := x.entries, x.ready
+	x.entries = fresh
+	x.entryCount.Store(int64(len(fresh)))
+	x.mu.Unlock()
+	x.synced(start, true)
+
+	// Records older than the listing's start are in it.
+	if start.After(x.newest) {
+		x.newest = start
+	}
+	if wasReady {
+		x.tellDiff(old, fresh)
+	}
+	if _, err := x.store.pruneChanges(ctx, start.Add(-x.opts.Retention)); err != nil {
+		x.reportError(err)
+	}
+	return nil
+}
+
+// tellDiff tells OnChange of every bucket whose entry differs between two
+// listings.
+func (x *Index) tellDiff(old, fresh map[string]indexEntry) {
+	for bucket, e := range fresh {
+		if o, ok := old[bucket]; !ok || o.etag != e.etag {
+			x.changes.Add(1)
+			if x.opts.OnChange != nil {
+				x.opts.OnChange(bucket, time.Unix(0, e.modified))
+			}
+		}
+	}
+	for bucket := range old {
+		if _, ok := fresh[bucket]; !ok {
+			x.changes.Add(1)
+			if x.opts.OnChange != nil {
+				x.opts.OnChange(bucket, time.Time{})
+			}
+		}
+	}
+}
+
+// IndexStatus is what the admin API shows of an index.
+type IndexStatus struct {
+	// Store is s3://<bucket>/<prefix>.
+	Store string `json:"store"`
+	// Ready is set once the first listing is done.
+	Ready   bool `json:"ready"`
+	Entries int  `json:"entries"`
+	// LastSync is when the last successful poll or listing began.
+	LastSync time.Time `json:"last_sync"`
+	// LastListing is when the last successful listing began.
+	LastListing   time.Time `json:"last_listing"`
+	PollSeconds   float64   `json:"poll_seconds"`
+	ResyncSeconds float64   `json:"resync_seconds"`
+	// Polls and Listings count the rounds run, Errors those that failed.
+	Polls    uint64 `json:"polls"`
+	Listings uint64 `json:"listings"`
+	Errors   uint64 `json:"errors"`
+	// ChangesApplied counts the buckets marked changed by a change
+	// record or a listing.
+	ChangesApplied uint64 `json:"changes_applied"`
+	// PollErrors and ListingErrors split Errors, for the metrics.
+	PollErrors    uint64 `json:"-"`
+	ListingErrors uint64 `json:"-"`
+}
+
+// Status returns the index's state and counters.
+func (x *Index) Status() IndexStatus {
+	x.mu.RLock()
+	st := IndexStatus{
+		Store:       x.store.Location(),
+		Ready:       x.ready,
+		Entries:     len(x.entries),
+		LastSync:    x.lastSync,
+		LastListing: x.lastListing,
+	}
+	x.mu.RUnlock()
+	st.PollSeconds, st.ResyncSeconds = x.opts.Poll.Seconds(), x.opts.Resync.Seconds()
+	st.Polls, st.Listings = x.polls.Load(), x.listings.Load()
+	st.PollErrors, st.ListingErrors = x.pollErrors.Load(), x.listErrors.Load()
+	st.Errors = st.PollErrors + st.ListingErrors
+	st.ChangesApplied = x.changes.Load()
+	return st
+}
+
+// Len returns the number of buckets in the index, without a lock.
+func (x *Index) Len() int { return int(x.entryCount.Load()) }
+
+// list runs a listing, page by page, calling each for every object.
+func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, each func(types.Object)) error {
+	for {
+		s.Requests.list.Add(1)
+		out, err := s.Client.ListObjectsV2(ctx, in)
+		if err != nil {
+			return fmt.Errorf("policy_store: listing s3://%s/%s: %w", s.Bucket, aws.ToString(in.Prefix), err)
+		}
+		for _, obj := range out.Contents {
+			each(obj)
+		}
+		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			return nil
+		}
+		in.ContinuationToken = out.NextContinuationToken
+	}
+}
+
+// listPolicies lists every <prefix><bucket>.xml object. The delimiter "/"
+// keeps the change records (and any other folder) out of it.
+func (s *Store) listPolicies(ctx context.Context, each func(bucket string, info objectInfo)) error {
+	in := &s3.ListObjectsV2Input{
+		Bucket:    aws.String(s.Bucket),
+		Prefix:    aws.String(s.Prefix),
+		Delimiter: aws.String("/"),
+		MaxKeys:   aws.Int32(listPage),
+	}
+	return s.list(ctx, in, func(obj types.Object) {
+		name := strings.TrimPrefix(aws.ToString(obj.Key), s.Prefix)
+		bucket, ok := strings.CutSuffix(name, ".xml")
+		if !ok || bucket == "" {
+			return
+		}
+		each(bucket, objectInfo{etag: aws.ToString(obj.ETag), size: aws.ToInt64(obj.Size), modified: aws.ToTime(obj.LastModified)})
+	})
+}
+
+// Interface guard
+var _ Revalidator = (*Index)(nil)
+
+// earlier returns the earlier of a and b.
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
