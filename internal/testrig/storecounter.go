@@ -63,6 +63,11 @@ func StartStoreCounter(t testing.TB, target string) *StoreCounter {
 			pr.Out.Host = pr.In.Host // the signed Host
 		},
 		Transport: tr,
+		// A stopped target is part of the tests (an outage): answer 502
+		// without logging each refused dial.
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			w.WriteHeader(http.StatusBadGateway)
+		},
 	}
 	c := &StoreCounter{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
