@@ -298,6 +298,9 @@ func TestFleetOfThreeProxiesSharesTenThousandPoliciesThroughTheStore(t *testing.
 			if age := time.Since(x.lastSync()); age < 0 || age > fleetTTL {
 				t.Errorf("proxy %s: last_sync %q is %v old, want within the ttl of %v", p.name, x.LastSync, age, fleetTTL)
 			}
+			if n := storeMetrics(t, p.caddy.AdminURL())[storeSeries("bucketcors_index_entries")]; n != fleetPolicies {
+				t.Errorf("proxy %s: bucketcors_index_entries = %v, want %d", p.name, n, fleetPolicies)
+			}
 		}
 	})
 
@@ -410,6 +413,14 @@ func TestFleetOfThreeProxiesSharesTenThousandPoliciesThroughTheStore(t *testing.
 			if len(seen) > most {
 				t.Errorf("proxy %s: %d store requests in %v (%v; GETs of policies: %.10q), want at most %d",
 					p.name, len(seen), window, kinds, fleetPolicyGets(seen), most)
+			}
+			// The proxy's own count of its store requests agrees with the
+			// counter's, give or take a request at either end of the window.
+			for _, op := range []string{testrig.KindList, testrig.KindGet} {
+				series := storeSeries("bucketcors_store_requests_total", "op="+op)
+				if d := int(after[series] - before[i][series]); d < kinds[op]-2 || d > kinds[op]+2 {
+					t.Errorf("proxy %s: %s went up by %d in the window, the store saw %d %s requests", p.name, series, d, kinds[op], op)
+				}
 			}
 			if refreshes <= 0 {
 				t.Errorf("proxy %s: no TTL refresh in %v (bucketcors_cache_refreshes_total{result=ok} +%v): the window did not test them",
