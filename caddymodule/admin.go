@@ -153,11 +153,26 @@ func (AdminAPI) serveIndex(w http.ResponseWriter, r *http.Request) error {
 }
 
 // serveCache drops every cached policy, or one bucket's: the next request
-// reads it again.
+// reads it again from its sources, the policy store included whatever its
+// index holds.
 func (AdminAPI) serveCache(w http.ResponseWriter, r *http.Request) error {
 	return onEachCache(w, r, http.MethodDelete, "/bucket_cors/cache", http.StatusNoContent,
 		func(c *cache.Cache[source.Result]) { c.InvalidateAll() },
 		func(c *cache.Cache[source.Result], bucket string) { c.Invalidate(bucket) })
+}
+
+// recheckIndex has the handler's store index, if any, confirm bucket (every
+// bucket, for "") with the store on its next load, so that dropping or
+// refreshing a cached policy reads the store even when it was written there
+// by hand since the index's last listing.
+func (h *Handler) recheckIndex(bucket string) {
+	switch {
+	case h.index == nil:
+	case bucket == "":
+		h.index.RecheckAll()
+	default:
+		h.index.Recheck(bucket)
+	}
 }
 
 // serveRefresh has every cache re-read its policies (or one bucket's) in
@@ -182,6 +197,7 @@ func onEachCache(w http.ResponseWriter, r *http.Request, method, prefix string, 
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("%q is not a bucket name", bucket)}
 	}
 	for _, h := range liveHandlers() {
+		h.recheckIndex(bucket)
 		switch {
 		case h.policies == nil:
 		case bucket == "":

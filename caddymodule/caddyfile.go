@@ -304,7 +304,7 @@ func (h *Handler) unmarshalPolicyStore(d *caddyfile.Dispenser) error {
 	}
 	store := new(PolicyStore)
 	var poll, resync string
-	err := unmarshalBlock(d, map[string]*string{
+	err := unmarshalBlockChecked(d, map[string]*string{
 		"endpoint":   &store.Endpoint,
 		"bucket":     &store.Bucket,
 		"prefix":     &store.Prefix,
@@ -313,32 +313,40 @@ func (h *Handler) unmarshalPolicyStore(d *caddyfile.Dispenser) error {
 		"secret_key": &store.SecretKey,
 		"poll":       &poll,
 		"resync":     &resync,
+	}, map[string]func(string) error{
+		"poll": func(v string) error {
+			if v == "off" {
+				store.NoIndex = true
+				return offWithResync(store)
+			}
+			return parseStoreDuration("poll", v, "such as 2s, or off to read each policy again every cache ttl", &store.Poll)
+		},
+		"resync": func(v string) error {
+			if err := parseStoreDuration("resync", v, "such as 10m", &store.Resync); err != nil {
+				return err
+			}
+			return offWithResync(store)
+		},
 	})
 	h.PolicyStore = store
-	if err != nil {
-		return err
+	return err
+}
+
+// offWithResync refuses poll off together with a resync.
+func offWithResync(store *PolicyStore) error {
+	if store.NoIndex && store.Resync != 0 {
+		return fmt.Errorf("policy_store: poll is off, so there is no index to resync %s; remove one of them", time.Duration(store.Resync))
 	}
-	switch poll {
-	case "":
-	case "off":
-		store.NoIndex = true
-	default:
-		v, err := caddy.ParseDuration(poll)
-		if err != nil || v <= 0 {
-			return d.Errf("policy_store poll %q: give a duration above 0, such as 2s, or off to read each policy again every cache ttl", poll)
-		}
-		store.Poll = caddy.Duration(v)
+	return nil
+}
+
+// parseStoreDuration reads a policy_store duration above 0 into dst.
+func parseStoreDuration(name, value, example string, dst *caddy.Duration) error {
+	v, err := caddy.ParseDuration(value)
+	if err != nil || v <= 0 {
+		return fmt.Errorf("policy_store %s %q: give a duration above 0, %s", name, value, example)
 	}
-	if resync != "" {
-		v, err := caddy.ParseDuration(resync)
-		if err != nil || v <= 0 {
-			return d.Errf("policy_store resync %q: give a duration above 0, such as 10m", resync)
-		}
-		if store.NoIndex {
-			return d.Errf("policy_store resync %q: poll is off, so there is no index to resync; remove one of them", resync)
-		}
-		store.Resync = caddy.Duration(v)
-	}
+	*dst = caddy.Duration(v)
 	return nil
 }
 
@@ -481,6 +489,12 @@ func (h *Handler) unmarshalDebug(d *caddyfile.Dispenser) error {
 
 // unmarshalBlock reads a block of `<name> <value>` lines into fields.
 func unmarshalBlock(d *caddyfile.Dispenser, fields map[string]*string) error {
+	return unmarshalBlockChecked(d, fields, nil)
+}
+
+// unmarshalBlockChecked is unmarshalBlock that also checks the value of each
+// field that has a check, reporting its error at the value's line.
+func unmarshalBlockChecked(d *caddyfile.Dispenser, fields map[string]*string, checks map[string]func(string) error) error {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
 		dst, ok := fields[name]
@@ -492,6 +506,11 @@ func unmarshalBlock(d *caddyfile.Dispenser, fields map[string]*string) error {
 		}
 		if err := oneArg(d, dst); err != nil {
 			return err
+		}
+		if check, ok := checks[name]; ok {
+			if err := check(*dst); err != nil {
+				return d.Err(err.Error())
+			}
 		}
 	}
 	return nil

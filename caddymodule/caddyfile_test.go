@@ -222,6 +222,27 @@ func TestCaddyfileSubdirectivesBecomeTheJSONConfig(t *testing.T) {
 			}`,
 			want: `{"cache": {"ttl": 86400000000000}}`,
 		},
+		{
+			name: "policy_store poll off: no index",
+			input: `bucket_cors {
+				policy_store s3 {
+					bucket cors-policies
+					poll off
+				}
+			}`,
+			want: `{"policy_store": {"bucket": "cors-policies", "no_index": true}}`,
+		},
+		{
+			name: "policy_store poll and resync",
+			input: `bucket_cors {
+				policy_store s3 {
+					bucket cors-policies
+					poll 500ms
+					resync 1h
+				}
+			}`,
+			want: `{"policy_store": {"bucket": "cors-policies", "poll": 500000000, "resync": 3600000000000}}`,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -354,6 +375,12 @@ func TestCaddyfileMistakesAreReportedWithTheirLine(t *testing.T) {
 			[]string{"bucket is given twice", "Testfile:4"}},
 		{"policy_store field with two values", "bucket_cors {\n\tpolicy_store s3 {\n\t\tregion eu west\n\t}\n}",
 			[]string{`region takes one argument, got another: "west"`, "Testfile:3"}},
+		{"policy_store poll not a duration", "bucket_cors {\n\tpolicy_store s3 {\n\t\tpoll often\n\t}\n}",
+			[]string{`policy_store poll "often": give a duration above 0, such as 2s, or off`, "Testfile:3"}},
+		{"policy_store resync of zero", "bucket_cors {\n\tpolicy_store s3 {\n\t\tresync 0s\n\t}\n}",
+			[]string{`policy_store resync "0s": give a duration above 0`, "Testfile:3"}},
+		{"policy_store resync with poll off", "bucket_cors {\n\tpolicy_store s3 {\n\t\tpoll off\n\t\tresync 1m\n\t}\n}",
+			[]string{`poll is off, so there is no index to resync 1m0s; remove one of them`, "Testfile:4"}},
 		{"policy_store twice", "bucket_cors {\n\tpolicy_store s3 {\n\t}\n\tpolicy_store s3 {\n\t}\n}",
 			[]string{"policy_store is given twice", "Testfile:4"}},
 

@@ -158,7 +158,7 @@ func (h *Handler) newShared() (caddy.Destructor, error) {
 		if err != nil {
 			errs = append(errs, err)
 		} else {
-			s.store = &source.Store{Client: client, Bucket: cfg.Bucket, Prefix: cfg.Prefix}
+			s.store = &source.Store{Client: client, Bucket: cfg.Bucket, Prefix: cfg.Prefix, RequestTimeout: h.loadTimeout()}
 			if cfg.NoIndex {
 				s.sources = append(s.sources, s.store)
 			} else {
@@ -190,7 +190,7 @@ func (h *Handler) newShared() (caddy.Destructor, error) {
 		Size:        cmp.Or(cfg.Size, defaultCacheSize),
 		TTL:         cmp.Or(time.Duration(cfg.TTL), defaultCacheTTL),
 		Stale:       cmp.Or(time.Duration(cfg.Stale), defaultCacheStale),
-		LoadTimeout: cmp.Or(time.Duration(cfg.LoadTimeout), defaultLoadTimeout),
+		LoadTimeout: h.loadTimeout(),
 		MaxLoads:    cmp.Or(cfg.MaxLoads, defaultMaxLoads),
 		Now:         h.now,
 		OnLoadError: func(bucket string, err error, staleServed bool) {
@@ -221,6 +221,16 @@ func (h *Handler) newShared() (caddy.Destructor, error) {
 		go s.index.Run(ctx)
 	}
 	return s, nil
+}
+
+// loadTimeout bounds a load of a policy, and each request of the store
+// index.
+func (h *Handler) loadTimeout() time.Duration {
+	var d caddy.Duration
+	if h.Cache != nil {
+		d = h.Cache.LoadTimeout
+	}
+	return cmp.Or(time.Duration(d), defaultLoadTimeout)
 }
 
 // newIndex returns the index of s's store, which trusts itself for a cache

@@ -102,7 +102,10 @@ func TestPolicySourcesOnMinIO(t *testing.T) {
 		const bucket = "photos"
 		m.CreateBucket(t, bucket)
 		addr := testrig.FreeAddr(t)
-		c := testrig.StartCaddy(t, storeSite(addr, m, "1s", ""))
+		// poll off: this is about reading each policy again at its ttl;
+		// with the index, a write straight into the store is seen at the
+		// next resync (TestIndexedStoreThroughCaddy).
+		c := testrig.StartCaddy(t, storeSiteIndexed(addr, m, "1s", "poll off"))
 		base := "http://" + addr
 		appUpload := func() storeResp {
 			return storePreflight(t, base, "/photos/uploads/a.jpg", storeAppOrigin, "PUT", "content-type,x-amz-date")
@@ -244,8 +247,10 @@ func TestPolicySourcesOnMinIO(t *testing.T) {
 		const bucket = "admin-docs"
 		m.CreateBucket(t, bucket)
 		addr := testrig.FreeAddr(t)
+		// v1 is in the store before Caddy starts, so its index lists it.
+		storePutObject(t, m, bucket, storePolicyV1)
 		// A ttl of an hour: only the admin API's DELETE makes the handler
-		// read the store again.
+		// read the store again (and its index check the bucket there).
 		c := testrig.StartCaddy(t, storeSite(addr, m, "1h", ""))
 		base := "http://" + addr
 		appUpload := func() storeResp {
@@ -255,7 +260,6 @@ func TestPolicySourcesOnMinIO(t *testing.T) {
 			return storePreflight(t, base, "/admin-docs/a.pdf", storeBetaOrigin, "GET", "")
 		}
 
-		storePutObject(t, m, bucket, storePolicyV1)
 		loadedBefore := time.Now()
 		storeCheckGranted(t, "v1", appUpload(), storeGrantV1)
 		loadedAfter := time.Now()

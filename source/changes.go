@@ -132,12 +132,14 @@ func (s *Store) pruneChanges(ctx context.Context, cutoff time.Time) (int, error)
 	var token *string
 	for {
 		s.Requests.list.Add(1)
-		out, err := s.Client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		pageCtx, cancel := s.bounded(ctx)
+		out, err := s.Client.ListObjectsV2(pageCtx, &s3.ListObjectsV2Input{
 			Bucket:            aws.String(s.Bucket),
 			Prefix:            aws.String(s.changesPrefix()),
 			MaxKeys:           aws.Int32(listPage),
 			ContinuationToken: token,
 		})
+		cancel()
 		if err != nil {
 			return deleted, fmt.Errorf("policy_store: listing s3://%s/%s: %w", s.Bucket, s.changesPrefix(), err)
 		}
@@ -149,10 +151,12 @@ func (s *Store) pruneChanges(ctx context.Context, cutoff time.Time) (int, error)
 		}
 		if len(old) > 0 {
 			s.Requests.delete.Add(1)
-			_, err = s.Client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			delCtx, cancel := s.bounded(ctx)
+			_, err = s.Client.DeleteObjects(delCtx, &s3.DeleteObjectsInput{
 				Bucket: aws.String(s.Bucket),
 				Delete: &types.Delete{Objects: old, Quiet: aws.Bool(true)},
 			})
+			cancel()
 			if err != nil {
 				return deleted, fmt.Errorf("policy_store: deleting old change records under s3://%s/%s: %w", s.Bucket, s.changesPrefix(), err)
 			}

@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,18 @@ type Store struct {
 	Prefix string
 	// Requests counts the requests made to the store.
 	Requests RequestCounts
+	// RequestTimeout bounds each request of an index's rounds (one page of
+	// a listing, a poll), so that a store that stops answering leaves no
+	// connection hanging. 0: DefaultRequestTimeout.
+	RequestTimeout time.Duration
+}
+
+// DefaultRequestTimeout is Store.RequestTimeout's default.
+const DefaultRequestTimeout = 10 * time.Second
+
+// bounded returns ctx bounded by RequestTimeout, for one request.
+func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, cmp.Or(s.RequestTimeout, DefaultRequestTimeout))
 }
 
 // RequestCounts counts a Store's requests by operation. It is safe for

@@ -1,0 +1,338 @@
+package source
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bucketcors/bucketcors/internal/fakes3"
+	"github.com/bucketcors/bucketcors/policy"
+)
+
+const (
+	docV1 = `<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	docV2 = `<CORSConfiguration><CORSRule><AllowedOrigin>https://beta.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+)
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock { return &testClock{t: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func compile(t *testing.T, doc string) *policy.Policy {
+	t.Helper()
+	pol, err := policy.Read("test", strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pol
+}
+
+// TestChangeKeys: a record's key names its time, writer and bucket, sorts
+// by time, and reads back; other keys are not records.
+func TestChangeKeys(t *testing.T) {
+	t.Parallel()
+	s := &Store{Prefix: "cors/"}
+	at := time.Date(2026, 12, 1, 23, 0, 0, 123, time.UTC)
+	c := ChangeRecord{At: at, Writer: "0a1b2c3d", Bucket: "my.bucket-1"}
+	key := s.changeKey(c)
+	if want := "cors/.changes/01796166000000000123-0a1b2c3d-my.bucket-1"; key != want {
+		t.Errorf("key = %q, want %q", key, want)
+	}
+	got, ok := s.parseChangeKey(key)
+	if !ok || !got.At.Equal(at) || got.Writer != c.Writer || got.Bucket != c.Bucket {
+		t.Errorf("parseChangeKey = %+v, %v", got, ok)
+	}
+	later := s.changeKey(ChangeRecord{At: at.Add(time.Nanosecond), Writer: "00000000", Bucket: "a"})
+	if !(s.changeCursor(at) < key && key < later) {
+		t.Errorf("keys do not sort by time: cursor %q, %q, %q", s.changeCursor(at), key, later)
+	}
+	for _, bad := range []string{"cors/photos.xml", "cors/.changes/123-0a1b2c3d-b", "cors/.changes/0179616600000000012x-0a1b2c3d-b", "other/.changes/01796166000000000123-0a1b2c3d-b"} {
+		if _, ok := s.parseChangeKey(bad); ok {
+			t.Errorf("parseChangeKey(%q) accepted a key that is no record", bad)
+		}
+	}
+}
+
+// TestETagSums: an MD5 ETag is kept as its 16 bytes, any other as a
+// digest; equal ETags have equal sums, different ones different sums.
+func TestETagSums(t *testing.T) {
+	t.Parallel()
+	md5ETag := `"9b2cf535f27731c974343645a3985328"`
+	if sum := sumETag(md5ETag); hexOf(sum) != "9b2cf535f27731c974343645a3985328" {
+		t.Errorf("sum of an MD5 ETag = %x, want its bytes", sum)
+	}
+	etags := []string{md5ETag, `"9b2cf535f27731c974343645a3985329"`, `"9b2cf535f27731c974343645a3985328-2"`, `W/"abc"`, `abc`, `"9B2CF535F27731C974343645A3985328"`}
+	for i, a := range etags {
+		for j, b := range etags {
+			if (sumETag(a) == sumETag(b)) != (i == j) {
+				t.Errorf("sumETag(%s) == sumETag(%s) is %v", a, b, i != j)
+			}
+		}
+	}
+	e := newEntry(md5ETag, 10, time.Now())
+	if !e.is(md5ETag) || e.is("") || (indexEntry{}).is(md5ETag) {
+		t.Error("indexEntry.is: want a known entry to match its ETag only")
+	}
+}
+
+func hexOf(sum etagSum) string {
+	const digits = "0123456789abcdef"
+	var b strings.Builder
+	for _, c := range sum {
+		b.WriteByte(digits[c>>4])
+		b.WriteByte(digits[c&15])
+	}
+	return b.String()
+}
+
+// TestIndexAnswersLoads: what a load costs, bucket by bucket, once the
+// index is listed, before, and once its last sync is older than Trust.
+func TestIndexAnswersLoads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, store := newFakeS3(t)
+	etag1 := f.Put("cors/photos.xml", docV1)
+	f.Put("cors/videos.xml", docV1)
+	f.Put("cors/docs.xml", docV1)
+	f.Put("cors/.changes/00000000000000000001-00000000-photos", "{}")
+	clock := newTestClock()
+	x := NewIndex(store, IndexOptions{Now: clock.Now, Trust: 30 * time.Second})
+
+	// Not listed yet: every load reads the store.
+	if res, err := x.Load(ctx, "made-up"); err != nil || res.Found {
+		t.Fatalf("Load before the listing = %+v, %v", res, err)
+	}
+	if got := f.Take(); !slices.Equal(got, []string{"GET cors/made-up.xml"}) {
+		t.Errorf("before the listing, a load made %v, want one GET", got)
+	}
+	if err := x.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Take(); !slices.Equal(got, []string{"LIST cors/ ", "LIST cors/ ", "LIST cors/.changes/ "}) {
+		t.Errorf("the listing made %v, want two pages of policies (the records left out) and one of records to prune", got)
+	}
+	if st := x.Status(); !st.Ready || st.Entries != 3 || st.Listings != 1 || st.Errors != 0 {
+		t.Errorf("status = %+v, want ready with 3 entries", st)
+	}
+	photos, err := x.Load(ctx, "photos")
+	if err != nil || !photos.Found || photos.Version != etag1 {
+		t.Fatalf("Load(photos) = %+v, %v", photos, err)
+	}
+	f.Take()
+	stale := photos
+	stale.Version = `"0123456789abcdef0123456789abcdef"`
+
+	for _, tc := range []struct {
+		name      string
+		bucket    string
+		held      Result
+		want      []string
+		wantFound bool
+	}{
+		{"a bucket the index does not have", "made-up", Result{}, nil, false},
+		{"the held version is the index's", "photos", photos, nil, true},
+		{"a bucket the index has, nothing held", "videos", Result{}, []string{"GET cors/videos.xml"}, true},
+		{"a held version the index does not have: conditional GET", "photos", stale, []string{"GET cors/photos.xml"}, true},
+	} {
+		res, err := x.Revalidate(ctx, tc.bucket, tc.held)
+		if err != nil || res.Found != tc.wantFound {
+			t.Errorf("%s: Revalidate = %+v, %v", tc.name, res, err)
+		}
+		if got := f.Take(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: requests %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if res, _ := x.Revalidate(ctx, "photos", photos); !res.CheckedAt.Equal(x.Status().LastSync) {
+		t.Errorf("a version confirmed by the index is checked at %v, want the last sync %v", res.CheckedAt, x.Status().LastSync)
+	}
+
+	// Recheck: the next load reads the store; a 304 keeps the held policy.
+	x.Recheck("photos")
+	res, err := x.Revalidate(ctx, "photos", photos)
+	if err != nil || res.Policy != photos.Policy || res.CheckedAt.Before(photos.CheckedAt) {
+		t.Errorf("Revalidate after Recheck = %+v, %v; want the held policy, checked again", res, err)
+	}
+	if got := f.Take(); !slices.Equal(got, []string{"GET cors/photos.xml"}) {
+		t.Errorf("after Recheck: %v, want one GET", got)
+	}
+	if _, err := x.Revalidate(ctx, "photos", photos); err != nil || len(f.Take()) != 0 {
+		t.Errorf("the 304 did not make the index know the version again")
+	}
+
+	// Past Trust since the last sync, loads read the store again.
+	clock.Advance(31 * time.Second)
+	if _, err := x.Load(ctx, "made-up"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Take(); !slices.Equal(got, []string{"GET cors/made-up.xml"}) {
+		t.Errorf("past Trust, a load made %v, want one GET", got)
+	}
+}
+
+// TestIndexPolls: a record is applied once, by the other indexes only,
+// also when its writer's clock lags within the lookback; an idle poll is
+// one request; a record missed (a writer lagging past the lookback) or a
+// write that left none is found by the next listing.
+func TestIndexPolls(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, store := newFakeS3(t)
+	f.Put("cors/photos.xml", docV1)
+	f.Put("cors/videos.xml", docV1)
+	clock := newTestClock()
+	lagging := &testClock{t: clock.Now().Add(-5 * time.Second)}
+	var told []string
+	reader := NewIndex(store, IndexOptions{Now: clock.Now, OnChange: func(b string, _ time.Time) { told = append(told, b) }})
+	writer := NewIndex(&Store{Client: store.Client, Bucket: store.Bucket, Prefix: store.Prefix}, IndexOptions{Now: lagging.Now})
+	for _, x := range []*Index{reader, writer} {
+		if err := x.Sync(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Take()
+
+	if err := reader.Sync(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Take(); len(got) != 1 || !strings.HasPrefix(got[0], "LIST cors/.changes/ cors/.changes/") {
+		t.Errorf("an idle poll made %v, want one listing of the records after a cursor", got)
+	}
+
+	if _, err := writer.PutPolicy(ctx, "photos", compile(t, docV2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.Sync(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := reader.Sync(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+	}
+	if !slices.Equal(told, []string{"photos"}) {
+		t.Errorf("the reader was told of %v, want photos once (its writer's clock lags 5s)", told)
+	}
+	if writer.Status().ChangesApplied != 0 {
+		t.Errorf("the writer applied its own record")
+	}
+	// The reader's next load of photos reads the new version.
+	f.Take()
+	if res, err := reader.Revalidate(ctx, "photos", Result{Found: true, Version: `"old"`}); err != nil || res.Version == `"old"` {
+		t.Errorf("after the record: %+v, %v", res, err)
+	}
+	if got := f.Take(); !slices.Equal(got, []string{"GET cors/photos.xml"}) {
+		t.Errorf("after the record: %v, want one GET", got)
+	}
+
+	// A writer 60s behind writes a record the reader's cursor has passed;
+	// a write straight into the store leaves none. A listing finds both.
+	told = nil
+	lagging.Advance(-55 * time.Second)
+	if err := writer.DeletePolicy(ctx, "photos"); err != nil {
+		t.Fatal(err)
+	}
+	f.Put("cors/videos.xml", docV2)
+	if err := reader.Sync(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 0 {
+		t.Errorf("the poll applied %v, want nothing: the record is older than the lookback", told)
+	}
+	if err := reader.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(told)
+	if !slices.Equal(told, []string{"photos", "videos"}) {
+		t.Errorf("the listing told %v, want photos (removed) and videos (changed)", told)
+	}
+}
+
+// TestIndexListingKeepsWhatLoadsLearntMeanwhile: a policy put while a
+// listing runs, after the listing passed its key, keeps its new ETag.
+func TestIndexListingKeepsWhatLoadsLearntMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, store := newFakeS3(t)
+	f.Put("cors/a.xml", docV1)
+	f.Put("cors/b.xml", docV1)
+	f.Put("cors/c.xml", docV1)
+	x := NewIndex(store, IndexOptions{})
+	if err := x.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	var etag string
+	f.OnList(func(page int) {
+		if page == 2 { // a.xml and b.xml are listed already
+			var err error
+			if etag, err = x.PutPolicy(ctx, "a", compile(t, docV2)); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err := x.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	f.Take()
+	if _, err := x.Revalidate(ctx, "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Take(); len(got) != 0 {
+		t.Errorf("the policy put during the listing was read again (%v): the listing overwrote its ETag", got)
+	}
+}
+
+// TestIndexOutage: a failed round keeps the index; the next is a listing.
+func TestIndexOutage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, store := newFakeS3(t)
+	f.Put("cors/photos.xml", docV1)
+	x := NewIndex(store, IndexOptions{})
+	if err := x.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if x.listingDue() {
+		t.Fatal("a listing is due right after one")
+	}
+	f.SetDown(true)
+	if err := x.round(ctx, false); err == nil {
+		t.Fatal("a poll of a store that is down succeeded")
+	}
+	if st := x.Status(); st.Entries != 1 || st.Errors != 1 || st.PollErrors != 1 {
+		t.Errorf("after the failed poll: %+v, want the entry kept and the error counted", st)
+	}
+	if !x.listingDue() {
+		t.Error("after a failed poll, the next round is not a listing")
+	}
+}
+
+// newFakeS3 returns an in-memory store of policies under cors/.
+func newFakeS3(t *testing.T) (*fakes3.Server, *Store) {
+	t.Helper()
+	f := fakes3.New(t, "policies")
+	client, err := NewS3Client(Endpoint{URL: f.URL, AccessKey: "k", SecretKey: "s"}, "policy_store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, &Store{Client: client, Bucket: "policies", Prefix: "cors/"}
+}
