@@ -465,6 +465,16 @@ func TestFleetOfThreeProxiesSharesTenThousandPoliciesThroughTheStore(t *testing.
 		for _, p := range proxies {
 			p.caddy.Reload(t, fleetSite(strings.TrimPrefix(p.base, "http://"), p.store.URL, m, resync))
 		}
+		// The fleet's own config again afterwards, for the outage.
+		defer func() {
+			back := time.Now()
+			for _, p := range proxies {
+				p.caddy.Reload(t, fleetSite(strings.TrimPrefix(p.base, "http://"), p.store.URL, m, fleetResync))
+			}
+			for _, p := range proxies {
+				p.waitIndex(t, back, 30*time.Second)
+			}
+		}()
 		listings := make([]int, len(proxies))
 		for i, p := range proxies {
 			x := p.waitIndex(t, reloaded, 30*time.Second)
@@ -563,6 +573,9 @@ func TestFleetOfThreeProxiesSharesTenThousandPoliciesThroughTheStore(t *testing.
 		took := fleetWaitEnforced(t, []*fleetProxy{b, c}, client, bucket, 900, start, 10*time.Second)
 		t.Logf("after the outage, a change through A reached B after %v, C after %v",
 			took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
+		for _, p := range proxies {
+			t.Logf("proxy %s: index %+v", p.name, p.index(t))
+		}
 		if most := fleetPoll + time.Second; max(took[0], took[1]) > most {
 			t.Errorf("after the outage, a change through A took %v to reach both B and C, want at most poll + 1s = %v", max(took[0], took[1]), most)
 		}
