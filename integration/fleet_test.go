@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -513,6 +514,43 @@ func TestFleetOfThreeProxiesSharesTenThousandPoliciesThroughTheStore(t *testing.
 		for _, p := range proxies {
 			if x := p.index(t); x.Entries != fleetPolicies+1 {
 				t.Errorf("proxy %s: %d index entries after the resync, want %d", p.name, x.Entries, fleetPolicies+1)
+			}
+		}
+
+		// While resyncs run, each proxy loads buckets it has not cached
+		// yet (each load a GET that updates the index), from 4 clients,
+		// for three resync periods: every answer is the stored policy's
+		// grant, and the proxies keep running.
+		loadUntil := time.Now().Add(3 * resync)
+		errs := newRelErrors()
+		loaded := make([]atomic.Int64, len(proxies))
+		var wg sync.WaitGroup
+		for i, p := range proxies {
+			listings[i] = p.index(t).Listings
+			next := atomic.Int64{}
+			next.Store(fleetInUse)
+			for range 4 {
+				wg.Go(func() {
+					for n := int(next.Add(1)); n < fleetPolicies-1 && time.Now().Before(loadUntil); n = int(next.Add(1)) {
+						r, err := p.preflight(client, fleetBucket(n))
+						if err == nil {
+							err = relCheckGranted(r, relPreflightGrant(relAppOrigin, fleetMaxAge))
+						}
+						if err != nil {
+							errs.add("proxy "+p.name+": preflight of a bucket loaded while resyncs run", fmt.Errorf("%s: %w", fleetBucket(n), err))
+						}
+						loaded[i].Add(1)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		errs.report(t)
+		for i, p := range proxies {
+			x := p.index(t)
+			t.Logf("proxy %s: loaded %d buckets in %v while %d listings ran", p.name, loaded[i].Load(), 3*resync, x.Listings-listings[i])
+			if x.Listings < listings[i]+2 {
+				t.Errorf("proxy %s: %d listings while it loaded buckets for %v, want at least 2 (resync %v)", p.name, x.Listings-listings[i], 3*resync, resync)
 			}
 		}
 	})
