@@ -59,9 +59,10 @@ type sharedPolicies struct {
 	sources []source.Source
 	store   *source.Store
 	// index is the store's index, nil when the store has none (poll off);
-	// stopIndex ends its goroutine.
+	// stopIndex ends its goroutine, which closes indexDone.
 	index     *source.Index
 	stopIndex context.CancelFunc
+	indexDone chan struct{}
 	origin    *source.Origin
 	policies  *cache.Cache[source.Result]
 	// changedAt holds, by bucket, when a change found by the index was
@@ -73,11 +74,12 @@ type sharedPolicies struct {
 // sources and cache settings.
 var sharedPool = caddy.NewUsagePool()
 
-// Destruct closes the idle connections of the S3 clients and keeps the
-// cache's counters for the metrics, once no config uses it.
+// Destruct stops the store index, closes the idle connections of the S3
+// clients and keeps the counters for the metrics, once no config uses them.
 func (s *sharedPolicies) Destruct() error {
 	if s.stopIndex != nil {
 		s.stopIndex()
+		<-s.indexDone
 	}
 	retireCache(s.policies)
 	retireStore(s.store, s.index)
@@ -217,8 +219,11 @@ func (h *Handler) newShared() (caddy.Destructor, error) {
 	s.policies = policies
 	if s.index != nil {
 		ctx, cancel := context.WithCancel(context.Background())
-		s.stopIndex = cancel
-		go s.index.Run(ctx)
+		s.stopIndex, s.indexDone = cancel, make(chan struct{})
+		go func() {
+			defer close(s.indexDone)
+			s.index.Run(ctx)
+		}()
 	}
 	return s, nil
 }

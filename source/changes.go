@@ -113,9 +113,11 @@ func (s *Store) listChanges(ctx context.Context, startAfter string) ([]ChangeRec
 		StartAfter: aws.String(startAfter),
 		MaxKeys:    aws.Int32(listPage),
 	}
-	err := s.list(ctx, in, func(obj types.Object) {
-		if c, ok := s.parseChangeKey(aws.ToString(obj.Key)); ok {
-			records = append(records, c)
+	err := s.list(ctx, in, func(objects []types.Object) {
+		for _, obj := range objects {
+			if c, ok := s.parseChangeKey(aws.ToString(obj.Key)); ok {
+				records = append(records, c)
+			}
 		}
 	})
 	return records, err

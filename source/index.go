@@ -55,8 +55,9 @@ type IndexOptions struct {
 	// a listing (at is the object's modification time, zero for a removed
 	// object). It is called from the index's goroutine and must not block.
 	OnChange func(bucket string, at time.Time)
-	// OnError, when set, is told of every failed round and every change
-	// record that could not be written.
+	// OnError, when set, is told of the first failed round after a
+	// successful one (or at start), and of every change record that could
+	// not be written.
 	OnError func(err error)
 }
 
@@ -97,10 +98,14 @@ type Index struct {
 
 	mu      sync.RWMutex
 	entries map[string]indexEntry
-	// overlay holds what loads and edits learnt while a listing runs,
-	// to be laid over its result; nil when no listing runs. A nil entry
-	// is a removal.
-	overlay map[string]*indexEntry
+	// generation numbers the listings; each entry notes the last one that
+	// found it, so that a listing updates the index in place and then
+	// drops what it did not find.
+	generation uint16
+	// touched holds the buckets that loads and edits set while a listing
+	// runs (nil when none runs): what they learnt is newer than the
+	// listing's pages, which leave them alone.
+	touched map[string]struct{}
 	ready   bool
 	// rechecking is set by RecheckAll until the next listing: loads read
 	// the store meanwhile.
@@ -115,6 +120,14 @@ type Index struct {
 	seen        map[string]time.Time // records seen within the lookback
 	catchUp     bool                 // the last round failed: list next
 	listedAt    time.Time            // when the last listing began
+	// unpruned is the time of the oldest record seen since the last
+	// prune (zero: none), and pruneAll asks the next listing to prune
+	// whatever it saw (at start, and after a failed round, when records
+	// may have gone unseen): a listing lists the records only when some
+	// may be past Retention.
+	unpruned   time.Time
+	lastRecord time.Time // the newest record seen
+	pruneAll   bool
 
 	// Counters, read by Status at any time.
 	polls      atomic.Uint64
@@ -130,10 +143,11 @@ type Index struct {
 // entry that is not known means that a change record named the bucket
 // since: its next load reads the store.
 type indexEntry struct {
-	etag     etagSum
-	size     uint32
-	known    bool
-	modified int64 // unix nanoseconds
+	etag       etagSum
+	size       uint32
+	known      bool
+	generation uint16 // of the listing that last found it
+	modified   int64  // unix nanoseconds
 }
 
 // newEntry returns the entry of an object with the given ETag, size and
@@ -234,13 +248,14 @@ func (x *Index) set(bucket string, e *indexEntry) {
 }
 
 func (x *Index) setLocked(bucket string, e *indexEntry) {
+	if x.touched != nil {
+		x.touched[bucket] = struct{}{}
+	}
 	if e == nil {
 		delete(x.entries, bucket)
 	} else {
+		e.generation = x.generation
 		x.entries[bucket] = *e
-	}
-	if x.overlay != nil {
-		x.overlay[bucket] = e
 	}
 	x.entryCount.Store(int64(len(x.entries)))
 }
@@ -344,6 +359,7 @@ func (x *Index) listingDue() bool {
 func (x *Index) start() {
 	if !x.initialized {
 		x.newest = x.opts.Now()
+		x.pruneAll = true
 		x.initialized = true
 	}
 }
@@ -374,10 +390,13 @@ func (x *Index) round(ctx context.Context, list bool) error {
 			x.pollErrors.Add(1)
 		}
 	}
-	x.catchUp = err != nil
-	if err != nil && ctx.Err() == nil {
+	// Only the first failure of a run of them is told, so that an outage
+	// is logged once, not once per poll; the index's errors count them all.
+	if err != nil && !x.catchUp && ctx.Err() == nil {
 		x.reportError(err)
 	}
+	x.catchUp = err != nil
+	x.pruneAll = x.pruneAll || err != nil
 	return err
 }
 
@@ -397,6 +416,12 @@ func (x *Index) poll(ctx context.Context) error {
 			continue
 		}
 		x.seen[key] = c.At
+		if x.unpruned.IsZero() || c.At.Before(x.unpruned) {
+			x.unpruned = c.At
+		}
+		if c.At.After(x.lastRecord) {
+			x.lastRecord = c.At
+		}
 		if c.At.After(x.newest) {
 			x.newest = c.At
 		}
@@ -444,74 +469,94 @@ func (x *Index) synced(start time.Time, listing bool) {
 	}
 }
 
-// list lists every policy object, replaces the index with what it found
-// (and what loads learnt meanwhile), tells OnChange of every bucket whose
-// ETag changed since the last listing, and deletes the change records
-// older than Retention.
+// list lists every policy object and updates the index in place, page by
+// page, leaving alone what loads and edits set meanwhile; once every page
+// is in, it drops the buckets it did not find, tells OnChange of every
+// bucket whose ETag changed (but on the first listing), and deletes the
+// change records older than Retention (see prune). Updating in place keeps
+// one index in memory, however large.
 func (x *Index) list(ctx context.Context) error {
 	start := x.opts.Now()
 	x.listedAt = start
 	x.mu.Lock()
-	x.overlay = make(map[string]*indexEntry)
-	size := len(x.entries)
+	x.generation++
+	x.touched = make(map[string]struct{})
+	tell := x.ready
 	x.mu.Unlock()
 
-	fresh := make(map[string]indexEntry, size)
-	err := x.store.listPolicies(ctx, func(bucket string, info objectInfo) {
-		fresh[bucket] = newEntry(info.etag, info.size, info.modified)
+	var changed []change
+	err := x.store.listPolicies(ctx, func(page []listedPolicy) {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		for _, p := range page {
+			if _, ok := x.touched[p.bucket]; ok {
+				continue
+			}
+			e := newEntry(p.etag, p.size, p.modified)
+			e.generation = x.generation
+			if old, ok := x.entries[p.bucket]; tell && (!ok || old.etag != e.etag || !old.known) {
+				changed = append(changed, change{p.bucket, p.modified})
+			}
+			x.entries[p.bucket] = e
+		}
+		x.entryCount.Store(int64(len(x.entries)))
 	})
 
 	x.mu.Lock()
-	overlay := x.overlay
-	x.overlay = nil
+	x.touched = nil
+	if err == nil {
+		for bucket, e := range x.entries {
+			if e.generation != x.generation {
+				delete(x.entries, bucket)
+				if tell {
+					changed = append(changed, change{bucket: bucket})
+				}
+			}
+		}
+		x.entryCount.Store(int64(len(x.entries)))
+	}
+	x.mu.Unlock()
 	if err != nil {
-		x.mu.Unlock()
 		return err
 	}
-	for bucket, e := range overlay {
-		if e == nil {
-			delete(fresh, bucket)
-		} else {
-			fresh[bucket] = *e
-		}
-	}
-	old, wasReady := x.entries, x.ready
-	x.entries = fresh
-	x.entryCount.Store(int64(len(fresh)))
-	x.mu.Unlock()
 	x.synced(start, true)
 
 	// Records older than the listing's start are in it.
 	if start.After(x.newest) {
 		x.newest = start
 	}
-	if wasReady {
-		x.tellDiff(old, fresh)
+	for _, c := range changed {
+		x.changes.Add(1)
+		if x.opts.OnChange != nil {
+			x.opts.OnChange(c.bucket, c.at)
+		}
 	}
-	if _, err := x.store.pruneChanges(ctx, start.Add(-x.opts.Retention)); err != nil {
-		x.reportError(err)
-	}
+	x.prune(ctx, start.Add(-x.opts.Retention))
 	return nil
 }
 
-// tellDiff tells OnChange of every bucket whose entry differs between two
-// listings.
-func (x *Index) tellDiff(old, fresh map[string]indexEntry) {
-	for bucket, e := range fresh {
-		if o, ok := old[bucket]; !ok || o.etag != e.etag || o.known != e.known {
-			x.changes.Add(1)
-			if x.opts.OnChange != nil {
-				x.opts.OnChange(bucket, time.Unix(0, e.modified))
-			}
-		}
+// change is a bucket a listing found changed, and when (zero: removed).
+type change struct {
+	bucket string
+	at     time.Time
+}
+
+// prune deletes the change records written before cutoff, when this index
+// may have seen some: an idle resync costs no request for them.
+func (x *Index) prune(ctx context.Context, cutoff time.Time) {
+	if !x.pruneAll && (x.unpruned.IsZero() || !x.unpruned.Before(cutoff)) {
+		return
 	}
-	for bucket := range old {
-		if _, ok := fresh[bucket]; !ok {
-			x.changes.Add(1)
-			if x.opts.OnChange != nil {
-				x.opts.OnChange(bucket, time.Time{})
-			}
-		}
+	if _, err := x.store.pruneChanges(ctx, cutoff); err != nil {
+		x.reportError(err)
+		return
+	}
+	x.pruneAll = false
+	// The records seen since cutoff remain, to be pruned later.
+	if x.lastRecord.After(cutoff) && !x.unpruned.IsZero() {
+		x.unpruned = cutoff.Add(time.Nanosecond)
+	} else {
+		x.unpruned = time.Time{}
 	}
 }
 
@@ -562,8 +607,8 @@ func (x *Index) Status() IndexStatus {
 // Len returns the number of buckets in the index, without a lock.
 func (x *Index) Len() int { return int(x.entryCount.Load()) }
 
-// list runs a listing, page by page, calling each for every object.
-func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, each func(types.Object)) error {
+// list runs a listing, calling eachPage with the objects of every page.
+func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, eachPage func([]types.Object)) error {
 	for {
 		s.Requests.list.Add(1)
 		pageCtx, cancel := s.bounded(ctx)
@@ -572,9 +617,7 @@ func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, each func(t
 		if err != nil {
 			return fmt.Errorf("policy_store: listing s3://%s/%s: %w", s.Bucket, aws.ToString(in.Prefix), err)
 		}
-		for _, obj := range out.Contents {
-			each(obj)
-		}
+		eachPage(out.Contents)
 		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
 			return nil
 		}
@@ -582,24 +625,41 @@ func (s *Store) list(ctx context.Context, in *s3.ListObjectsV2Input, each func(t
 	}
 }
 
-// listPolicies lists every <prefix><bucket>.xml object. The delimiter "/"
-// keeps the change records (and any other folder) out of it.
-func (s *Store) listPolicies(ctx context.Context, each func(bucket string, info objectInfo)) error {
+// listedPolicy is one policy object of a listing.
+type listedPolicy struct {
+	bucket   string
+	etag     string
+	size     int64
+	modified time.Time
+}
+
+// listPolicies lists every <prefix><bucket>.xml object, a page at a time.
+// The delimiter "/" keeps the change records (and any other folder) out of
+// it.
+func (s *Store) listPolicies(ctx context.Context, eachPage func([]listedPolicy)) error {
 	in := &s3.ListObjectsV2Input{
 		Bucket:    aws.String(s.Bucket),
 		Prefix:    aws.String(s.Prefix),
 		Delimiter: aws.String("/"),
 		MaxKeys:   aws.Int32(listPage),
 	}
-	return s.list(ctx, in, func(obj types.Object) {
-		name := strings.TrimPrefix(aws.ToString(obj.Key), s.Prefix)
-		bucket, ok := strings.CutSuffix(name, ".xml")
-		if !ok || bucket == "" {
-			return
+	return s.list(ctx, in, func(objects []types.Object) {
+		page := make([]listedPolicy, 0, len(objects))
+		for _, obj := range objects {
+			name := strings.TrimPrefix(aws.ToString(obj.Key), s.Prefix)
+			bucket, ok := strings.CutSuffix(name, ".xml")
+			if !ok || bucket == "" {
+				continue
+			}
+			page = append(page, listedPolicy{
+				// A copy of the name alone, so that the index keeps no key.
+				bucket:   strings.Clone(bucket),
+				etag:     aws.ToString(obj.ETag),
+				size:     aws.ToInt64(obj.Size),
+				modified: aws.ToTime(obj.LastModified),
+			})
 		}
-		// A copy of the name alone, so that the index keeps no key.
-		bucket = strings.Clone(bucket)
-		each(bucket, objectInfo{etag: aws.ToString(obj.ETag), size: aws.ToInt64(obj.Size), modified: aws.ToTime(obj.LastModified)})
+		eachPage(page)
 	})
 }
 

@@ -127,8 +127,9 @@ func TestIndexAnswersLoads(t *testing.T) {
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.Take(); !slices.Equal(got, []string{"LIST cors/ ", "LIST cors/ ", "LIST cors/.changes/ "}) {
-		t.Errorf("the listing made %v, want two pages of policies (the records left out) and one of records to prune", got)
+	want := []string{"LIST cors/ ", "LIST cors/ ", "LIST cors/.changes/ ", "DELETE cors/.changes/00000000000000000001-00000000-photos"}
+	if got := f.Take(); !slices.Equal(got, want) {
+		t.Errorf("the first listing made %v, want two pages of policies (the records left out), one of records, and the old record deleted", got)
 	}
 	if st := x.Status(); !st.Ready || st.Entries != 3 || st.Listings != 1 || st.Errors != 0 {
 		t.Errorf("status = %+v, want ready with 3 entries", st)
@@ -264,6 +265,29 @@ func TestIndexPolls(t *testing.T) {
 	slices.Sort(told)
 	if !slices.Equal(told, []string{"photos", "videos"}) {
 		t.Errorf("the listing told %v, want photos (removed) and videos (changed)", told)
+	}
+
+	// Records are listed for pruning only once some may be past the
+	// retention (5m): not by a listing right after them, by one later.
+	f.Take()
+	if err := reader.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Take(); slices.ContainsFunc(got, func(r string) bool { return strings.HasPrefix(r, "LIST cors/.changes/") }) {
+		t.Errorf("a listing soon after the records listed them to prune: %v", got)
+	}
+	clock.Advance(6 * time.Minute)
+	if err := reader.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Take(); !slices.Contains(got, "LIST cors/.changes/ ") {
+		t.Errorf("a listing past the retention did not list the records to prune: %v", got)
+	}
+	if err := reader.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Take(); slices.ContainsFunc(got, func(r string) bool { return strings.HasPrefix(r, "LIST cors/.changes/") }) {
+		t.Errorf("an idle listing after the prune listed the records again: %v", got)
 	}
 }
 

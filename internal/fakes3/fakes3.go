@@ -1,6 +1,6 @@
 // Package fakes3 is an in-memory S3 bucket for unit tests of the policy
 // store and its index: GetObject (with If-None-Match), PutObject,
-// DeleteObject and ListObjectsV2 (prefix, delimiter, start-after,
+// DeleteObject, DeleteObjects and ListObjectsV2 (prefix, delimiter, start-after,
 // continuation, pages of PageSize keys), counting requests. Integration
 // tests use a real MinIO.
 package fakes3
@@ -149,6 +149,21 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		etag := `"` + hex.EncodeToString(sum[:]) + `"`
 		f.objects[key] = fakeObject{body: body, etag: etag, modified: time.Now()}
 		w.Header().Set("ETag", etag)
+	case r.Method == http.MethodPost && q.Has("delete"):
+		var del struct {
+			Objects []struct {
+				Key string `xml:"Key"`
+			} `xml:"Object"`
+		}
+		if err := xml.NewDecoder(r.Body).Decode(&del); err != nil {
+			http.Error(w, "<Error><Code>MalformedXML</Code></Error>", http.StatusBadRequest)
+			return
+		}
+		for _, o := range del.Objects {
+			f.requests = append(f.requests, "DELETE "+o.Key)
+			delete(f.objects, o.Key)
+		}
+		io.WriteString(w, "<DeleteResult></DeleteResult>")
 	case r.Method == http.MethodDelete:
 		f.requests = append(f.requests, "DELETE "+key)
 		delete(f.objects, key)
