@@ -276,7 +276,7 @@ func fleetPolicyGets(reqs []testrig.StoreRequest) []string {
 //
 // It measures propagation delays and counts store requests over a minute,
 // so it does not run in parallel with the package's other tests. It takes
-// about three and a half minutes.
+// about three minutes under -race on two cores.
 func TestFleetOfThreeProxiesSharesTenThousandPoliciesThroughTheStore(t *testing.T) {
 	m := testrig.StartMinIO(t)
 	m.CreateBucket(t, storePolicyBucket)
