@@ -8,6 +8,8 @@ import (
 	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -73,6 +75,13 @@ func newS3Client(e Endpoint, what string, maxBody int64) (*s3.Client, error) {
 		o.BaseEndpoint = aws.String(e.URL)
 		o.UsePathStyle = true
 		o.HTTPClient = httpClient
+		// The SDK's retries, without its client-side retry quota: a store
+		// outage would use the quota up, and the first requests after the
+		// store returns would then fail unretried, delaying the catch-up of
+		// the index and of every cached policy.
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.RateLimiter = ratelimit.None
+		})
 	}), nil
 }
 
