@@ -384,11 +384,7 @@ func (x *Index) round(ctx context.Context, list bool) error {
 			x.listErrors.Add(1)
 		}
 	} else {
-		err = x.poll(ctx)
-		x.polls.Add(1)
-		if err != nil {
-			x.pollErrors.Add(1)
-		}
+		err = x.countedPoll(ctx)
 	}
 	// Only the first failure of a run of them is told, so that an outage
 	// is logged once, not once per poll; the index's errors count them all.
@@ -397,6 +393,16 @@ func (x *Index) round(ctx context.Context, list bool) error {
 	}
 	x.catchUp = err != nil
 	x.pruneAll = x.pruneAll || err != nil
+	return err
+}
+
+// countedPoll polls and counts the poll.
+func (x *Index) countedPoll(ctx context.Context) error {
+	err := x.poll(ctx)
+	x.polls.Add(1)
+	if err != nil {
+		x.pollErrors.Add(1)
+	}
 	return err
 }
 
@@ -485,21 +491,16 @@ func (x *Index) list(ctx context.Context) error {
 	x.mu.Unlock()
 
 	var changed []change
+	lastPoll := start
 	err := x.store.listPolicies(ctx, func(page []listedPolicy) {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		for _, p := range page {
-			if _, ok := x.touched[p.bucket]; ok {
-				continue
-			}
-			e := newEntry(p.etag, p.size, p.modified)
-			e.generation = x.generation
-			if old, ok := x.entries[p.bucket]; tell && (!ok || old.etag != e.etag || !old.known) {
-				changed = append(changed, change{p.bucket, p.modified})
-			}
-			x.entries[p.bucket] = e
+		changed = x.addListed(page, tell, changed)
+		// A listing of many pages takes seconds: the change records are
+		// polled between its pages, so that it holds up no change. What a
+		// poll marks, the later pages leave alone (touched).
+		if now := x.opts.Now(); now.Sub(lastPoll) >= x.opts.Poll {
+			lastPoll = now
+			_ = x.countedPoll(ctx) // a failed poll is polled again; the listing's own result decides the catch-up
 		}
-		x.entryCount.Store(int64(len(x.entries)))
 	})
 
 	x.mu.Lock()
@@ -533,6 +534,27 @@ func (x *Index) list(ctx context.Context) error {
 	}
 	x.prune(ctx, start.Add(-x.opts.Retention))
 	return nil
+}
+
+// addListed puts one page of a listing into the index, but for the buckets
+// that loads, edits or polls set meanwhile, and returns changed with the
+// buckets whose ETag changed appended, when tell is set.
+func (x *Index) addListed(page []listedPolicy, tell bool, changed []change) []change {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, p := range page {
+		if _, ok := x.touched[p.bucket]; ok {
+			continue
+		}
+		e := newEntry(p.etag, p.size, p.modified)
+		e.generation = x.generation
+		if old, ok := x.entries[p.bucket]; tell && (!ok || old.etag != e.etag || !old.known) {
+			changed = append(changed, change{p.bucket, p.modified})
+		}
+		x.entries[p.bucket] = e
+	}
+	x.entryCount.Store(int64(len(x.entries)))
+	return changed
 }
 
 // change is a bucket a listing found changed, and when (zero: removed).
