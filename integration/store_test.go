@@ -543,6 +543,10 @@ type storeAdminAnswer struct {
 	AgeSeconds float64         `json:"age_seconds"`
 	Stale      bool            `json:"stale"`
 	Policy     json.RawMessage `json:"policy"`
+	// ETag is the store object's ETag, for a policy_store policy; CheckedAt
+	// (RFC 3339) is when the store last confirmed that version.
+	ETag      string `json:"etag"`
+	CheckedAt string `json:"checked_at"`
 }
 
 // rules decodes the answer's policy, R2 JSON.

@@ -354,3 +354,114 @@ func TestMinIOTLSThroughConnectProxy(t *testing.T) {
 		t.Errorf("GET with the system's roots: %v, want a certificate error", err)
 	}
 }
+
+// TestStoreCounter sends the SDK's calls through a StoreCounter in front of
+// MinIO: each is answered as MinIO answers it (the signature made for the
+// counter verifies) and recorded with its kind, bucket and key.
+func TestStoreCounter(t *testing.T) {
+	t.Parallel()
+	m := StartMinIO(t)
+	m.CreateBucket(t, "rig")
+	counter := StartStoreCounter(t, m.Endpoint)
+	client := m.Client(t, func(o *s3.Options) { o.BaseEndpoint = aws.String(counter.URL) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	mark := counter.Mark()
+	calls := []struct {
+		kind, key string
+		call      func() error
+	}{
+		{KindPut, "a.xml", func() error {
+			_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("rig"), Key: aws.String("a.xml"), Body: strings.NewReader("<a/>")})
+			return err
+		}},
+		{KindGet, "a.xml", func() error {
+			out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("rig"), Key: aws.String("a.xml")})
+			if err == nil {
+				body, _ := io.ReadAll(out.Body)
+				out.Body.Close()
+				if string(body) != "<a/>" {
+					err = fmt.Errorf("body %q", body)
+				}
+			}
+			return err
+		}},
+		{KindGet, "a.xml", func() error {
+			_, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("rig"), Key: aws.String("a.xml")})
+			return err
+		}},
+		{KindList, "", func() error {
+			out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("rig"), Prefix: aws.String("a"), StartAfter: aws.String("0")})
+			if err == nil && aws.ToInt32(out.KeyCount) != 1 {
+				err = fmt.Errorf("%d keys, want 1", aws.ToInt32(out.KeyCount))
+			}
+			return err
+		}},
+		{KindOther, "", func() error {
+			_, err := client.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("rig")})
+			return err
+		}},
+		{KindDelete, "a.xml", func() error {
+			_, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("rig"), Key: aws.String("a.xml")})
+			return err
+		}},
+	}
+	for _, c := range calls {
+		if err := c.call(); err != nil {
+			t.Fatalf("%s of %q through the counter: %v", c.kind, c.key, err)
+		}
+	}
+	seen := counter.Since(mark)
+	if len(seen) != len(calls) {
+		t.Fatalf("the counter recorded %d requests, want %d: %+v", len(seen), len(calls), seen)
+	}
+	for i, c := range calls {
+		if got := seen[i]; got.Kind != c.kind || got.Bucket != "rig" || got.Key != c.key {
+			t.Errorf("request %d: recorded %s %s/%s (%s), want %s rig/%s", i, got.Method, got.Bucket, got.Key, got.Kind, c.kind, c.key)
+		}
+	}
+	if got := CountKinds(seen); got[KindGet] != 2 || got[KindList] != 1 {
+		t.Errorf("CountKinds = %v", got)
+	}
+	if n := len(counter.Since(counter.Mark())); n != 0 {
+		t.Errorf("Since(Mark()) = %d requests, want none", n)
+	}
+}
+
+// TestPutObjects stores 2,500 objects in one batch upload: each is there,
+// with its own body, and no archive is left in the bucket.
+func TestPutObjects(t *testing.T) {
+	t.Parallel()
+	m := StartMinIO(t)
+	m.CreateBucket(t, "rig")
+	const n = 2500
+	m.PutObjects(t, "rig", n, func(i int) (string, []byte) {
+		return fmt.Sprintf("dir/%04d.txt", i), []byte(fmt.Sprintf("object %d", i))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	keys := 0
+	p := s3.NewListObjectsV2Paginator(m.Client(t), &s3.ListObjectsV2Input{Bucket: aws.String("rig")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			if !strings.HasPrefix(aws.ToString(o.Key), "dir/") {
+				t.Errorf("unexpected object %s", aws.ToString(o.Key))
+			}
+			keys++
+		}
+	}
+	if keys != n {
+		t.Errorf("%d objects listed, want %d", keys, n)
+	}
+	for _, i := range []int{0, 1234, n - 1} {
+		key := fmt.Sprintf("dir/%04d.txt", i)
+		if body, ok := m.GetObject(t, "rig", key); !ok || string(body) != fmt.Sprintf("object %d", i) {
+			t.Errorf("GetObject %s = %q, %v", key, body, ok)
+		}
+	}
+}
