@@ -329,8 +329,9 @@ func TestIndexListingKeepsWhatLoadsLearntMeanwhile(t *testing.T) {
 		t.Fatal("no policy was put during the listing: it was listed in one page")
 	}
 	f.Take()
-	if _, err := x.Revalidate(ctx, "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)}); err != nil {
-		t.Fatal(err)
+	res, err := x.Revalidate(ctx, "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)})
+	if err != nil || !res.Found || res.Version != etag {
+		t.Fatalf("Revalidate(a) = %+v, %v; want the policy put during the listing, version %s", res, err, etag)
 	}
 	if got := f.Take(); len(got) != 0 {
 		t.Errorf("the policy put during the listing was read again (%v): the listing overwrote its ETag", got)
