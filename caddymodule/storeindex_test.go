@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/bucketcors/bucketcors/internal/fakes3"
+	"github.com/bucketcors/bucketcors/internal/testrig"
 	"github.com/bucketcors/bucketcors/policy"
 	"github.com/bucketcors/bucketcors/source"
 )
@@ -25,21 +25,46 @@ const (
 	storeDocBeta = `<CORSConfiguration><CORSRule><AllowedOrigin>https://beta.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
 )
 
-// indexedHandler returns a handler whose policy_store is the fake, with the
-// given policy_store lines, once its index (if any) is ready.
-func indexedHandler(t *testing.T, f *fakes3.Server, lines string) *Handler {
+// policyStore is a MinIO server with the bucket "policies", and a
+// StoreCounter in front of it that the handlers' policy_store goes
+// through, so that a test counts the handlers' requests; the test writes
+// straight into MinIO, as another writer would.
+type policyStore struct {
+	minio   *testrig.MinIO
+	counter *testrig.StoreCounter
+}
+
+func startPolicyStore(t *testing.T) *policyStore {
+	t.Helper()
+	m := testrig.StartMinIO(t)
+	m.CreateBucket(t, "policies")
+	return &policyStore{minio: m, counter: testrig.StartStoreCounter(t, m.Endpoint)}
+}
+
+// Put stores a policy object straight into MinIO.
+func (p *policyStore) Put(t *testing.T, key, doc string) {
+	t.Helper()
+	p.minio.PutObject(t, "policies", key, []byte(doc), "application/xml")
+}
+
+// indexedHandler returns a handler whose policy_store is p's, read through
+// its counter, with the given policy_store lines, once its index (if any)
+// is ready and its first listing counted. (The index is ready before the
+// listing is: the listing still deletes old change records, a request to
+// the store, before the round is counted.)
+func indexedHandler(t *testing.T, p *policyStore, lines string) *Handler {
 	t.Helper()
 	h := handlerFromCaddyfile(t, fmt.Sprintf(`bucket_cors {
 	policy_store s3 {
 		endpoint   %s
 		bucket     policies
-		access_key test
-		secret_key test-secret
+		access_key %s
+		secret_key %s
 		%s
 	}
-}`, f.URL, lines))
+}`, p.counter.URL, p.minio.AccessKey, p.minio.SecretKey, lines))
 	if h.index != nil {
-		waitFor(t, "the index ready", func() bool { return h.index.Status().Ready })
+		waitFor(t, "the index ready", func() bool { st := h.index.Status(); return st.Ready })
 	}
 	return h
 }
@@ -69,10 +94,10 @@ func preflightStatus(t *testing.T, h *Handler, bucket, origin string) int {
 // TestIndexAdminEndpoint: GET /bucket_cors/index shows each index in use,
 // and [] with poll off.
 func TestIndexAdminEndpoint(t *testing.T) {
-	f := fakes3.New(t, "policies")
-	f.Put("photos.xml", storeDocApp)
-	f.Put("videos.xml", storeDocApp)
-	f.Put("docs.xml", storeDocApp)
+	f := startPolicyStore(t)
+	f.Put(t, "photos.xml", storeDocApp)
+	f.Put(t, "videos.xml", storeDocApp)
+	f.Put(t, "docs.xml", storeDocApp)
 	indexedHandler(t, f, "poll 20ms\n\t\tresync 1h")
 	indexedHandler(t, f, "poll off")
 
@@ -114,29 +139,26 @@ func TestIndexAdminEndpoint(t *testing.T) {
 // when it was checked; a change through this proxy's API is cached with
 // its new ETag.
 func TestIndexedStoreAnswersAndSwapsChanges(t *testing.T) {
-	f := fakes3.New(t, "policies")
-	f.Put("photos.xml", storeDocApp)
+	f := startPolicyStore(t)
+	f.Put(t, "photos.xml", storeDocApp)
 	h := indexedHandler(t, f, "poll 20ms")
 
 	if code := preflightStatus(t, h, "photos", appOrigin); code != http.StatusOK {
 		t.Fatalf("photos: preflight %d, want 200", code)
 	}
-	f.Take()
+	f.counter.Take()
 	for i := range 20 {
 		if code := preflightStatus(t, h, fmt.Sprintf("made-up-%d", i), appOrigin); code != http.StatusForbidden {
 			t.Fatalf("a made-up bucket: preflight %d, want 403", code)
 		}
 	}
-	if reads := slices.DeleteFunc(f.Take(), func(r string) bool { return strings.HasPrefix(r, "LIST ") }); len(reads) != 0 {
+	if reads := slices.DeleteFunc(f.counter.Take(), func(r testrig.StoreRequest) bool { return r.Kind == testrig.KindList }); len(reads) != 0 {
 		t.Errorf("preflights for buckets with no policy read the store: %v", reads)
 	}
 
-	// Another proxy changes photos.
-	client, err := source.NewS3Client(source.Endpoint{URL: f.URL, AccessKey: "k", SecretKey: "s"}, "policy_store")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := source.NewIndex(&source.Store{Client: client, Bucket: "policies"}, source.IndexOptions{})
+	// Another proxy changes photos, straight in MinIO: its requests are
+	// not counted.
+	other := source.NewIndex(&source.Store{Client: f.minio.Client(t), Bucket: "policies"}, source.IndexOptions{})
 	before := propagationCount(t)
 	pol, err := policy.Read("beta", strings.NewReader(storeDocBeta))
 	if err != nil {
@@ -167,7 +189,9 @@ func TestIndexedStoreAnswersAndSwapsChanges(t *testing.T) {
 	if !ok || e.Value.Policy != app || e.Value.Version == "" || e.Value.Version == etag {
 		t.Errorf("after the API's PUT, the cached entry is %+v, want the new policy with its new ETag", e)
 	}
-	if !slices.ContainsFunc(f.Take(), func(r string) bool { return strings.HasPrefix(r, "PUT .changes/") }) {
+	if !slices.ContainsFunc(f.counter.Take(), func(r testrig.StoreRequest) bool {
+		return r.Kind == testrig.KindPut && strings.HasPrefix(r.Key, ".changes/")
+	}) {
 		t.Error("the API's PUT wrote no change record")
 	}
 }

@@ -104,14 +104,14 @@ func (s *Store) WriteChange(ctx context.Context, c ChangeRecord) error {
 }
 
 // listChanges lists the records whose keys sort after startAfter, a page of
-// up to 1,000 keys per request; keys that are not records are skipped.
-func (s *Store) listChanges(ctx context.Context, startAfter string) ([]ChangeRecord, error) {
+// up to pageSize keys per request; keys that are not records are skipped.
+func (s *Store) listChanges(ctx context.Context, startAfter string, pageSize int) ([]ChangeRecord, error) {
 	var records []ChangeRecord
 	in := &s3.ListObjectsV2Input{
 		Bucket:     aws.String(s.Bucket),
 		Prefix:     aws.String(s.changesPrefix()),
 		StartAfter: aws.String(startAfter),
-		MaxKeys:    aws.Int32(listPage),
+		MaxKeys:    aws.Int32(int32(pageSize)),
 	}
 	err := s.list(ctx, in, func(objects []types.Object) {
 		for _, obj := range objects {
@@ -124,11 +124,11 @@ func (s *Store) listChanges(ctx context.Context, startAfter string) ([]ChangeRec
 }
 
 // pruneChanges deletes the records written before cutoff, by their own
-// names. Records sort by time, so it lists from the oldest, a page of 1,000
-// keys per request, and deletes each page's old records with one
+// names. Records sort by time, so it lists from the oldest, a page of up to
+// pageSize keys per request, and deletes each page's old records with one
 // DeleteObjects request, until a page holds a recent record. It returns how
 // many it deleted.
-func (s *Store) pruneChanges(ctx context.Context, cutoff time.Time) (int, error) {
+func (s *Store) pruneChanges(ctx context.Context, cutoff time.Time, pageSize int) (int, error) {
 	end := s.changeCursor(cutoff)
 	deleted := 0
 	var token *string
@@ -138,7 +138,7 @@ func (s *Store) pruneChanges(ctx context.Context, cutoff time.Time) (int, error)
 		out, err := s.Client.ListObjectsV2(pageCtx, &s3.ListObjectsV2Input{
 			Bucket:            aws.String(s.Bucket),
 			Prefix:            aws.String(s.changesPrefix()),
-			MaxKeys:           aws.Int32(listPage),
+			MaxKeys:           aws.Int32(int32(pageSize)),
 			ContinuationToken: token,
 		})
 		cancel()

@@ -26,9 +26,9 @@ const (
 	DefaultRetention = 5 * time.Minute
 )
 
-// listPage is the most keys one ListObjectsV2 request asks for (S3's own
-// most).
-const listPage = 1000
+// DefaultPageSize is IndexOptions.PageSize's default: S3's most keys a
+// ListObjectsV2 page holds.
+const DefaultPageSize = 1000
 
 // IndexOptions configures an Index. Every field has a default.
 type IndexOptions struct {
@@ -50,6 +50,10 @@ type IndexOptions struct {
 	Retention time.Duration
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// PageSize is how many keys each ListObjectsV2 request asks for.
+	// Default and most: DefaultPageSize, as S3 answers no more; tests ask
+	// for fewer to see listings of several pages.
+	PageSize int
 	// OnChange, when set, is told of every bucket whose policy changed
 	// elsewhere: found by a change record (at is the record's time) or by
 	// a listing (at is the object's modification time, zero for a removed
@@ -77,13 +81,16 @@ func (o IndexOptions) withDefaults() IndexOptions {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.PageSize <= 0 || o.PageSize > DefaultPageSize {
+		o.PageSize = DefaultPageSize
+	}
 	return o
 }
 
 // Index keeps, in memory, which buckets have a policy in a Store and the
 // ETag of each, so that a bucket with no policy costs no request and an
 // unchanged policy is confirmed without one. It is built by listing the
-// store (ListObjectsV2, 1,000 keys a page), kept current by polling the
+// store (ListObjectsV2, PageSize keys a page), kept current by polling the
 // change records every Poll and by listing again every Resync, and after
 // any failed round. Run does that in the background.
 //
@@ -379,8 +386,8 @@ func (x *Index) round(ctx context.Context, list bool) error {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		err = x.list(ctx)
 		cancel()
-		x.listings.Add(1)
-		if err != nil {
+		if err != nil { // a good listing counts itself before it says ready
+			x.listings.Add(1)
 			x.listErrors.Add(1)
 		}
 	} else {
@@ -412,7 +419,7 @@ func (x *Index) countedPoll(ctx context.Context) error {
 func (x *Index) poll(ctx context.Context) error {
 	now := x.opts.Now()
 	from := earlier(x.newest, now).Add(-x.opts.Lookback)
-	records, err := x.store.listChanges(ctx, x.store.changeCursor(from))
+	records, err := x.store.listChanges(ctx, x.store.changeCursor(from), x.opts.PageSize)
 	if err != nil {
 		return err
 	}
@@ -492,7 +499,7 @@ func (x *Index) list(ctx context.Context) error {
 
 	var changed []change
 	lastPoll := start
-	err := x.store.listPolicies(ctx, func(page []listedPolicy) {
+	err := x.store.listPolicies(ctx, x.opts.PageSize, func(page []listedPolicy) {
 		changed = x.addListed(page, tell, changed)
 		// A listing of many pages takes seconds: the change records are
 		// polled between its pages, so that it holds up no change. What a
@@ -520,6 +527,7 @@ func (x *Index) list(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	x.listings.Add(1)
 	x.synced(start, true)
 
 	// Records older than the listing's start are in it.
@@ -569,7 +577,7 @@ func (x *Index) prune(ctx context.Context, cutoff time.Time) {
 	if !x.pruneAll && (x.unpruned.IsZero() || !x.unpruned.Before(cutoff)) {
 		return
 	}
-	if _, err := x.store.pruneChanges(ctx, cutoff); err != nil {
+	if _, err := x.store.pruneChanges(ctx, cutoff, x.opts.PageSize); err != nil {
 		x.reportError(err)
 		return
 	}
@@ -655,15 +663,15 @@ type listedPolicy struct {
 	modified time.Time
 }
 
-// listPolicies lists every <prefix><bucket>.xml object, a page at a time.
-// The delimiter "/" keeps the change records (and any other folder) out of
+// listPolicies lists every <prefix><bucket>.xml object, a page of up to
+// pageSize keys at a time. The delimiter "/" keeps the change records (and any other folder) out of
 // it.
-func (s *Store) listPolicies(ctx context.Context, eachPage func([]listedPolicy)) error {
+func (s *Store) listPolicies(ctx context.Context, pageSize int, eachPage func([]listedPolicy)) error {
 	in := &s3.ListObjectsV2Input{
 		Bucket:    aws.String(s.Bucket),
 		Prefix:    aws.String(s.Prefix),
 		Delimiter: aws.String("/"),
-		MaxKeys:   aws.Int32(listPage),
+		MaxKeys:   aws.Int32(int32(pageSize)),
 	}
 	return s.list(ctx, in, func(objects []types.Object) {
 		page := make([]listedPolicy, 0, len(objects))

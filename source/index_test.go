@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -8,7 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketcors/bucketcors/internal/fakes3"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bucketcors/bucketcors/internal/testrig"
 	"github.com/bucketcors/bucketcors/policy"
 )
 
@@ -109,13 +113,14 @@ func hexOf(sum etagSum) string {
 func TestIndexAnswersLoads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f, store := newFakeS3(t)
-	etag1 := f.Put("cors/photos.xml", docV1)
-	f.Put("cors/videos.xml", docV1)
-	f.Put("cors/docs.xml", docV1)
-	f.Put("cors/.changes/00000000000000000001-00000000-photos", "{}")
+	f, store := newStoreRig(t)
+	etag1 := f.Put(t, "cors/photos.xml", docV1)
+	f.Put(t, "cors/videos.xml", docV1)
+	f.Put(t, "cors/docs.xml", docV1)
+	oldRecord := "cors/.changes/00000000000000000001-00000000-photos"
+	f.Put(t, oldRecord, "{}")
 	clock := newTestClock()
-	x := NewIndex(store, IndexOptions{Now: clock.Now, Trust: 30 * time.Second})
+	x := NewIndex(store, IndexOptions{Now: clock.Now, Trust: 30 * time.Second, PageSize: 2})
 
 	// Not listed yet: every load reads the store.
 	if res, err := x.Load(ctx, "made-up"); err != nil || res.Found {
@@ -127,9 +132,12 @@ func TestIndexAnswersLoads(t *testing.T) {
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"LIST cors/ ", "LIST cors/ ", "LIST cors/.changes/ ", "DELETE cors/.changes/00000000000000000001-00000000-photos"}
+	want := []string{"LIST cors/ ", "LIST cors/ ", "LIST cors/.changes/ ", "DELETE-OBJECTS"}
 	if got := f.Take(); !slices.Equal(got, want) {
-		t.Errorf("the first listing made %v, want two pages of policies (the records left out), one of records, and the old record deleted", got)
+		t.Errorf("the first listing made %v, want two pages of policies (the records left out), one of records, and one request deleting the old record", got)
+	}
+	if f.Has(t, oldRecord) || !f.Has(t, "cors/photos.xml") {
+		t.Errorf("after the first listing: the old record is there %v, photos.xml %v; want the record deleted, the policy kept", f.Has(t, oldRecord), f.Has(t, "cors/photos.xml"))
 	}
 	if st := x.Status(); !st.Ready || st.Entries != 3 || st.Listings != 1 || st.Errors != 0 {
 		t.Errorf("status = %+v, want ready with 3 entries", st)
@@ -196,9 +204,9 @@ func TestIndexAnswersLoads(t *testing.T) {
 func TestIndexPolls(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f, store := newFakeS3(t)
-	f.Put("cors/photos.xml", docV1)
-	f.Put("cors/videos.xml", docV1)
+	f, store := newStoreRig(t)
+	f.Put(t, "cors/photos.xml", docV1)
+	f.Put(t, "cors/videos.xml", docV1)
 	clock := newTestClock()
 	lagging := &testClock{t: clock.Now().Add(-5 * time.Second)}
 	var told []string
@@ -252,7 +260,7 @@ func TestIndexPolls(t *testing.T) {
 	if err := writer.DeletePolicy(ctx, "photos"); err != nil {
 		t.Fatal(err)
 	}
-	f.Put("cors/videos.xml", docV2)
+	f.Put(t, "cors/videos.xml", docV2)
 	if err := reader.Sync(ctx, false); err != nil {
 		t.Fatal(err)
 	}
@@ -296,16 +304,16 @@ func TestIndexPolls(t *testing.T) {
 func TestIndexListingKeepsWhatLoadsLearntMeanwhile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f, store := newFakeS3(t)
-	f.Put("cors/a.xml", docV1)
-	f.Put("cors/b.xml", docV1)
-	f.Put("cors/c.xml", docV1)
-	x := NewIndex(store, IndexOptions{})
+	f, store := newStoreRig(t)
+	f.Put(t, "cors/a.xml", docV1)
+	f.Put(t, "cors/b.xml", docV1)
+	f.Put(t, "cors/c.xml", docV1)
+	x := NewIndex(store, IndexOptions{PageSize: 2})
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	var etag string
-	f.OnList(func(page int) {
+	f.counter.OnList(func(page int) {
 		if page == 2 { // a.xml and b.xml are listed already
 			var err error
 			if etag, err = x.PutPolicy(ctx, "a", compile(t, docV2)); err != nil {
@@ -316,12 +324,66 @@ func TestIndexListingKeepsWhatLoadsLearntMeanwhile(t *testing.T) {
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
+	f.counter.OnList(nil)
+	if etag == "" {
+		t.Fatal("no policy was put during the listing: it was listed in one page")
+	}
 	f.Take()
-	if _, err := x.Revalidate(ctx, "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)}); err != nil {
-		t.Fatal(err)
+	res, err := x.Revalidate(ctx, "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)})
+	if err != nil || !res.Found || res.Version != etag {
+		t.Fatalf("Revalidate(a) = %+v, %v; want the policy put during the listing, version %s", res, err, etag)
 	}
 	if got := f.Take(); len(got) != 0 {
 		t.Errorf("the policy put during the listing was read again (%v): the listing overwrote its ETag", got)
+	}
+}
+
+// TestIndexPollsBetweenListingPages: a listing of many pages does not hold
+// up a change made through another proxy: the records are polled between
+// its pages once a poll is due.
+func TestIndexPollsBetweenListingPages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, store := newStoreRig(t)
+	for _, key := range []string{"cors/a.xml", "cors/b.xml", "cors/c.xml"} {
+		f.Put(t, key, docV1)
+	}
+	clock := newTestClock()
+	var told []string
+	reader := NewIndex(store, IndexOptions{Now: clock.Now, Poll: time.Second, PageSize: 2,
+		OnChange: func(b string, _ time.Time) { told = append(told, b) }})
+	writer := NewIndex(&Store{Client: store.Client, Bucket: store.Bucket, Prefix: store.Prefix}, IndexOptions{Now: clock.Now})
+	if err := reader.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	f.counter.OnList(func(n int) {
+		if n == 1 { // before the listing's first page: a change, and a poll due
+			if _, err := writer.PutPolicy(ctx, "c", compile(t, docV2)); err != nil {
+				t.Error(err)
+			}
+			clock.Advance(2 * time.Second)
+		}
+	})
+	f.Take()
+	if err := reader.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	f.counter.OnList(nil)
+
+	var lists []string
+	for _, r := range f.Take() {
+		if strings.HasPrefix(r, "LIST ") {
+			lists = append(lists, strings.Fields(r)[1])
+		}
+	}
+	if want := []string{"cors/", "cors/.changes/", "cors/"}; !slices.Equal(lists[:min(len(lists), 3)], want) {
+		t.Errorf("the listing's requests: %v; want the records polled between its two pages, %v", lists, want)
+	}
+	if !slices.Equal(told, []string{"c"}) {
+		t.Errorf("told of %v, want c once (by the poll; the listing's later page leaves it alone)", told)
+	}
+	if st := reader.Status(); st.Polls != 1 || st.Listings != 2 {
+		t.Errorf("status %+v: want the poll during the listing counted", st)
 	}
 }
 
@@ -329,8 +391,8 @@ func TestIndexListingKeepsWhatLoadsLearntMeanwhile(t *testing.T) {
 func TestIndexOutage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f, store := newFakeS3(t)
-	f.Put("cors/photos.xml", docV1)
+	f, store := newStoreRig(t)
+	f.Put(t, "cors/photos.xml", docV1)
 	x := NewIndex(store, IndexOptions{})
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
@@ -338,7 +400,7 @@ func TestIndexOutage(t *testing.T) {
 	if x.listingDue() {
 		t.Fatal("a listing is due right after one")
 	}
-	f.SetDown(true)
+	f.counter.SetDown(true)
 	if err := x.round(ctx, false); err == nil {
 		t.Fatal("a poll of a store that is down succeeded")
 	}
@@ -350,13 +412,63 @@ func TestIndexOutage(t *testing.T) {
 	}
 }
 
-// newFakeS3 returns an in-memory store of policies under cors/.
-func newFakeS3(t *testing.T) (*fakes3.Server, *Store) {
+// storeRig is a MinIO server with a bucket of policies, and a
+// StoreCounter in front of it that the indexes' client goes through: a
+// test counts the indexes' requests there, and writes straight into
+// MinIO, uncounted, as another writer would.
+type storeRig struct {
+	minio   *testrig.MinIO
+	counter *testrig.StoreCounter
+	bucket  string
+}
+
+// newStoreRig starts MinIO and a counter, and returns the Store of the
+// policies under cors/ in the bucket "policies", read through the counter.
+func newStoreRig(t *testing.T) (*storeRig, *Store) {
 	t.Helper()
-	f := fakes3.New(t, "policies")
-	client, err := NewS3Client(Endpoint{URL: f.URL, AccessKey: "k", SecretKey: "s"}, "policy_store")
+	m := testrig.StartMinIO(t)
+	f := &storeRig{minio: m, counter: testrig.StartStoreCounter(t, m.Endpoint), bucket: "policies"}
+	m.CreateBucket(t, f.bucket)
+	client, err := NewS3Client(Endpoint{URL: f.counter.URL, AccessKey: m.AccessKey, SecretKey: m.SecretKey, Region: m.Region}, "policy_store")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f, &Store{Client: client, Bucket: "policies", Prefix: "cors/"}
+	return f, &Store{Client: client, Bucket: f.bucket, Prefix: "cors/"}
+}
+
+// Put stores an object straight into MinIO and returns its ETag.
+func (f *storeRig) Put(t *testing.T, key, body string) string {
+	t.Helper()
+	out, err := f.minio.Client(t).PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(f.bucket), Key: aws.String(key), Body: bytes.NewReader([]byte(body)),
+	})
+	if err != nil {
+		t.Fatalf("putting %s: %v", key, err)
+	}
+	return aws.ToString(out.ETag)
+}
+
+// Has reports whether MinIO holds the key.
+func (f *storeRig) Has(t *testing.T, key string) bool {
+	t.Helper()
+	_, ok := f.minio.GetObject(t, f.bucket, key)
+	return ok
+}
+
+// Take returns the requests that passed the counter since the last Take:
+// "GET <key>", "PUT <key>", "DELETE <key>", "DELETE-OBJECTS" (one
+// DeleteObjects request), "LIST <prefix> <start-after>".
+func (f *storeRig) Take() []string {
+	var out []string
+	for _, r := range f.counter.Take() {
+		switch {
+		case r.Kind == testrig.KindList:
+			out = append(out, "LIST "+r.Query.Get("prefix")+" "+r.Query.Get("start-after"))
+		case r.Kind == testrig.KindDelete && r.Key == "":
+			out = append(out, "DELETE-OBJECTS")
+		default:
+			out = append(out, r.Method+" "+r.Key)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package testrig
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -27,6 +28,9 @@ type StoreRequest struct {
 	Method string
 	Bucket string
 	Key    string // "" for a request on the bucket itself
+	// Query is the request's query: a listing's prefix, start-after and
+	// continuation-token, for example.
+	Query url.Values
 }
 
 // StoreCounter is an HTTP reverse proxy on 127.0.0.1 in front of an S3
@@ -36,14 +40,19 @@ type StoreRequest struct {
 // forwards each request with its Host header unchanged, so that a SigV4
 // signature made for the counter's address still verifies. While the
 // target is down it answers 502, as a load balancer in front of a store
-// would.
+// would. SetDown makes it answer as a store that is down, and OnList
+// runs a test's code in the middle of a listing.
 type StoreCounter struct {
 	// URL is the counter's base URL, http://127.0.0.1:<port>: the endpoint
 	// to give the client.
 	URL string
 
-	mu  sync.Mutex
-	log []StoreRequest
+	mu     sync.Mutex
+	log    []StoreRequest
+	taken  int  // the log's length at the last Take
+	down   bool // SetDown
+	onList func(n int)
+	lists  int // listings since OnList
 }
 
 // StartStoreCounter starts a counter in front of target (http://host:port).
@@ -71,7 +80,16 @@ func StartStoreCounter(t testing.TB, target string) *StoreCounter {
 	}
 	c := &StoreCounter{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.record(r)
+		req := c.record(r)
+		if c.isDown() {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, storeDownAnswer)
+			return
+		}
+		if req.Kind == KindList {
+			c.beforeList()
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	c.URL = srv.URL
@@ -82,12 +100,60 @@ func StartStoreCounter(t testing.TB, target string) *StoreCounter {
 	return c
 }
 
-func (c *StoreCounter) record(r *http.Request) {
+// storeDownAnswer is S3's error body for a 503, which clients read as a
+// store that is down (and retry).
+const storeDownAnswer = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>ServiceUnavailable</Code><Message>The store is down (testrig.StoreCounter.SetDown).</Message></Error>`
+
+func (c *StoreCounter) record(r *http.Request) StoreRequest {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	req := StoreRequest{At: time.Now(), Kind: StoreKind(r.Method, key, r.URL.Query()), Method: r.Method, Bucket: bucket, Key: key}
+	query := r.URL.Query()
+	req := StoreRequest{At: time.Now(), Kind: StoreKind(r.Method, key, query), Method: r.Method, Bucket: bucket, Key: key, Query: query}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.log = append(c.log, req)
+	return req
+}
+
+func (c *StoreCounter) isDown() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.down
+}
+
+// beforeList calls the OnList hook, outside the lock, so that the hook
+// may make requests through the counter.
+func (c *StoreCounter) beforeList() {
+	c.mu.Lock()
+	hook := c.onList
+	c.lists++
+	n := c.lists
+	c.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+}
+
+// SetDown has the counter answer every request itself with 503
+// ServiceUnavailable, as a store that is down does, passing none on
+// (true), or pass them on again (false). Requests answered so are recorded
+// as the others are. It is quicker than stopping MinIO, and leaves MinIO's
+// state as it was.
+func (c *StoreCounter) SetDown(down bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.down = down
+}
+
+// OnList has hook called before each listing (KindList) request is passed
+// on, with the request's number counted from this call (1 for the first);
+// nil removes it. The hook runs while the client waits for its page, so a
+// test can change the store in the middle of a listing; it may make
+// requests through the counter.
+func (c *StoreCounter) OnList(hook func(n int)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onList, c.lists = hook, 0
 }
 
 // StoreKind classifies a path-style S3 request by its method, object key
@@ -138,6 +204,16 @@ func (c *StoreCounter) Since(mark int) []StoreRequest {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]StoreRequest(nil), c.log[min(mark, len(c.log)):]...)
+}
+
+// Take returns the requests recorded since the last Take (or since the
+// counter started), in the order they arrived.
+func (c *StoreCounter) Take() []StoreRequest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := append([]StoreRequest(nil), c.log[c.taken:]...)
+	c.taken = len(c.log)
+	return out
 }
 
 // CountKinds counts requests by kind.

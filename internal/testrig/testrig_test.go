@@ -2,6 +2,7 @@ package testrig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 func TestFreePort(t *testing.T) {
@@ -426,6 +428,50 @@ func TestStoreCounter(t *testing.T) {
 	}
 	if n := len(counter.Since(counter.Mark())); n != 0 {
 		t.Errorf("Since(Mark()) = %d requests, want none", n)
+	}
+	if q := seen[3].Query; q.Get("list-type") != "2" || q.Get("prefix") != "a" || q.Get("start-after") != "0" {
+		t.Errorf("the listing's query was recorded as %v", q)
+	}
+	if taken := counter.Take(); len(taken) != len(calls) || len(counter.Take()) != 0 {
+		t.Errorf("Take = %d requests, then more: want the %d made, then none", len(taken), len(calls))
+	}
+
+	// OnList: the hook runs before the listing is passed on, and may make
+	// requests through the counter: the listing sees the object it put.
+	var hooked []int
+	counter.OnList(func(n int) {
+		hooked = append(hooked, n)
+		if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("rig"), Key: aws.String("b.xml"), Body: strings.NewReader("<b/>")}); err != nil {
+			t.Error(err)
+		}
+	})
+	out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("rig")})
+	counter.OnList(nil)
+	if err != nil || aws.ToInt32(out.KeyCount) != 1 || len(hooked) != 1 || hooked[0] != 1 {
+		t.Errorf("a listing with a hook that puts b.xml: %v, %d keys, hook called with %v; want 1 key and [1]", err, aws.ToInt32(out.KeyCount), hooked)
+	}
+	if got := CountKinds(counter.Take()); got[KindList] != 1 || got[KindPut] != 1 {
+		t.Errorf("with the hook: recorded %v, want a list and the hook's put", got)
+	}
+
+	// SetDown: 503 ServiceUnavailable, recorded, nothing passed on; then
+	// MinIO answers again.
+	once := m.Client(t, func(o *s3.Options) { o.BaseEndpoint = aws.String(counter.URL); o.RetryMaxAttempts = 1 })
+	counter.SetDown(true)
+	_, err = once.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("rig"), Key: aws.String("b.xml")})
+	var resp *smithyhttp.ResponseError
+	if !errors.As(err, &resp) || resp.HTTPStatusCode() != http.StatusServiceUnavailable || !strings.Contains(err.Error(), "ServiceUnavailable") {
+		t.Errorf("a delete while down: %v, want 503 ServiceUnavailable", err)
+	}
+	counter.SetDown(false)
+	if _, ok := m.GetObject(t, "rig", "b.xml"); !ok {
+		t.Error("the delete made while down was passed on to MinIO")
+	}
+	if _, err := once.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("rig"), Key: aws.String("b.xml")}); err != nil {
+		t.Errorf("after SetDown(false): %v", err)
+	}
+	if got := CountKinds(counter.Take()); got[KindDelete] != 1 || got[KindGet] != 1 {
+		t.Errorf("down and up again: recorded %v, want the delete and the head", got)
 	}
 }
 
