@@ -4,15 +4,14 @@
 //
 //	xcaddy build --with github.com/bucketcors/bucketcors
 //
-// The module itself lives in package caddymodule, and its `caddy bucket-cors`
-// commands in caddymodule/command; the policy engine and the HTTP side of
-// the handler, free of Caddy, in packages policy and edge.
+// The module itself lives in package caddymodule; this package registers it
+// and holds the `caddy bucket-cors` commands (command*.go). The policy engine
+// and the HTTP side of the handler, free of Caddy, are packages policy and
+// edge.
 package bucketcors
 
 import (
 	// Registers the http.handlers.bucket_cors module and the bucket_cors
 	// Caddyfile directive.
 	_ "github.com/bucketcors/bucketcors/caddymodule"
-	// Registers the `caddy bucket-cors` commands.
-	_ "github.com/bucketcors/bucketcors/caddymodule/command"
 )

@@ -10,7 +10,6 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/bucketcors/bucketcors"
-	_ "github.com/bucketcors/bucketcors/caddymodule/command"
 )
 
 func main() {

@@ -1,6 +1,7 @@
-// Package command adds `caddy bucket-cors` (explain, lint, convert) to the
-// Caddy command line; a blank import registers it.
-package command
+// `caddy bucket-cors` (explain, lint, convert) on the Caddy command line,
+// registered with the module by importing this package.
+
+package bucketcors
 
 import (
 	"errors"
