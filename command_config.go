@@ -91,7 +91,7 @@ func explainConfig(cmd *cobra.Command, ef *explainFlags) (int, error) {
 	}
 	out := cmd.OutOrStdout()
 	if ef.json {
-		return status, writeJSON(out, struct {
+		return status, caddymodule.WriteJSON(out, struct {
 			Bucket   string               `json:"bucket"`
 			Handlers []handlerExplanation `json:"handlers"`
 		}{ef.bucket, results})

@@ -1,12 +1,11 @@
 package bucketcors
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bucketcors/bucketcors/caddymodule"
 	"github.com/bucketcors/bucketcors/policy"
 )
 
@@ -129,7 +128,7 @@ func explainPolicyFile(cmd *cobra.Command, ef *explainFlags) (int, error) {
 	e := policy.Explain(pol, ef.request)
 	out := cmd.OutOrStdout()
 	if ef.json {
-		err = writeJSON(out, e)
+		err = caddymodule.WriteJSON(out, e)
 	} else {
 		_, err = io.WriteString(out, e.String())
 	}
@@ -144,16 +143,4 @@ func explainStatus(e policy.Explanation) int {
 		return exitOK
 	}
 	return exitRefused
-}
-
-// writeJSON writes v as indented JSON, with markup left as it is (S3's
-// XML bodies stay readable).
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
-	}
-	return nil
 }

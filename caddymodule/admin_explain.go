@@ -58,7 +58,7 @@ func (AdminAPI) serveExplain(w http.ResponseWriter, r *http.Request) error {
 		answers = append(answers, explainedPolicy{Mode: h.modeName(), effectivePolicy: ans, Explanation: policy.Explain(pol, judged)})
 	}
 	w.Header().Set("Content-Type", "application/json")
-	return writeJSON(w, map[string]any{"bucket": req.Bucket, "request": judged, "handlers": answers})
+	return WriteJSON(w, map[string]any{"bucket": req.Bucket, "request": judged, "handlers": answers})
 }
 
 // readExplainRequest reads and checks the body of an explain request.
@@ -88,9 +88,10 @@ func readExplainRequest(w http.ResponseWriter, r *http.Request) (explainRequest,
 	return req, nil
 }
 
-// writeJSON writes v as indented JSON, with markup left as it is (S3's XML
-// bodies stay readable), as `caddy bucket-cors explain --json` writes it.
-func writeJSON(w io.Writer, v any) error {
+// WriteJSON writes v as indented JSON, with markup left as it is (S3's XML
+// bodies stay readable): the form of the admin API's explain and of
+// `caddy bucket-cors explain --json`.
+func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
