@@ -9,12 +9,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bucketcors/bucketcors/internal/testrig"
 )
 
 // faultMode is what a faultProxy does with each request.
@@ -53,20 +53,7 @@ type faultProxy struct {
 // go of the requests it holds.
 func faultStartProxy(t testing.TB, target string) *faultProxy {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatalf("fault proxy: target %q: %v", target, err)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil // loopback only, whatever the environment says
-	tr.MaxIdleConnsPerHost = 100
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(u)
-			pr.Out.Host = pr.In.Host // the signed Host
-		},
-		Transport: tr,
-	}
+	rp := testrig.StoreProxy(t, target)
 	p := &faultProxy{done: make(chan struct{}), counts: map[string]int{}}
 	// A request stops counting as held once the store's answer has come
 	// back, before the proxy hands it on: the client's load is then still
@@ -93,7 +80,6 @@ func faultStartProxy(t testing.TB, target string) *faultProxy {
 	t.Cleanup(func() {
 		close(p.done) // first, since Close waits for the requests held
 		srv.Close()
-		tr.CloseIdleConnections()
 	})
 	return p
 }

@@ -55,28 +55,39 @@ type StoreCounter struct {
 	lists  int // listings since OnList
 }
 
-// StartStoreCounter starts a counter in front of target (http://host:port).
-// It stops when the test ends.
-func StartStoreCounter(t testing.TB, target string) *StoreCounter {
+// StoreProxy returns a reverse proxy to target (http://host:port), an S3
+// endpoint, that forwards each request with its Host header unchanged, so
+// that a SigV4 signature made for the proxy's address still verifies. It
+// dials loopback only, whatever the environment's proxy settings, and
+// closes its idle connections when the test ends.
+func StoreProxy(t testing.TB, target string) *httputil.ReverseProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil || u.Host == "" {
-		t.Fatalf("testrig: store counter: target %q is not a base URL", target)
+		t.Fatalf("testrig: store proxy: target %q is not a base URL", target)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil // loopback only, whatever the environment says
+	tr.Proxy = nil
 	tr.MaxIdleConnsPerHost = 100
-	rp := &httputil.ReverseProxy{
+	t.Cleanup(tr.CloseIdleConnections) // after the server that uses it closes
+	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
 			pr.Out.Host = pr.In.Host // the signed Host
 		},
 		Transport: tr,
-		// A stopped target is part of the tests (an outage): answer 502
-		// without logging each refused dial.
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
-			w.WriteHeader(http.StatusBadGateway)
-		},
+	}
+}
+
+// StartStoreCounter starts a counter in front of target (http://host:port).
+// It stops when the test ends.
+func StartStoreCounter(t testing.TB, target string) *StoreCounter {
+	t.Helper()
+	rp := StoreProxy(t, target)
+	// A stopped target is part of the tests (an outage): answer 502
+	// without logging each refused dial.
+	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
+		w.WriteHeader(http.StatusBadGateway)
 	}
 	c := &StoreCounter{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -93,10 +104,7 @@ func StartStoreCounter(t testing.TB, target string) *StoreCounter {
 		rp.ServeHTTP(w, r)
 	}))
 	c.URL = srv.URL
-	t.Cleanup(func() {
-		srv.Close()
-		tr.CloseIdleConnections()
-	})
+	t.Cleanup(srv.Close)
 	return c
 }
 
