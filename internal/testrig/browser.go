@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -32,7 +33,10 @@ const browserHostRules = "MAP *.test 127.0.0.1, EXCLUDE localhost, EXCLUDE 127.0
 // The profile is fresh, so caches, including the CORS preflight cache, start
 // empty: chromedp makes a user-data directory and removes it when the
 // browser stops, after killing any of Chromium's child processes that are
-// left (which a t.TempDir would not do, failing its clean-up).
+// left (which a t.TempDir would not do, failing its clean-up). Chromium's
+// own temporary files (its singleton socket folder) go to a folder of the
+// test's that is removed once the browser has stopped: left in /tmp, a
+// killed browser's folders pile up run after run.
 //
 // Host names: 127.0.0.1 and localhost are themselves, every name under .test
 // resolves to 127.0.0.1 (so http://app.test:<port> and
@@ -42,6 +46,10 @@ func Browser(t testing.TB) context.Context {
 	t.Helper()
 	bin := chromiumBinary(t)
 	out := &logBuffer{}
+	tmp, err := os.MkdirTemp("", "bucketcors-chromium-")
+	if err != nil {
+		t.Fatalf("testrig: a temporary folder for Chromium: %v", err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.NoSandbox, // root in a container has no usable sandbox
@@ -56,6 +64,7 @@ func Browser(t testing.TB) context.Context {
 			"CertificateTransparencyComponentUpdater,OptimizationHints,MediaRouter,DialMediaRouteProvider"),
 		chromedp.Flag("no-proxy-server", true),
 		chromedp.Flag("host-resolver-rules", browserHostRules),
+		chromedp.Env("TMPDIR="+tmp),
 		chromedp.CombinedOutput(out),
 	)
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -63,6 +72,9 @@ func Browser(t testing.TB) context.Context {
 	t.Cleanup(func() {
 		cancel()
 		acancel() // waits for the browser to exit
+		if err := os.RemoveAll(tmp); err != nil {
+			t.Errorf("testrig: removing Chromium's temporary folder: %v", err)
+		}
 		if t.Failed() {
 			t.Logf("Chromium output:\n%s", out.String())
 		}
