@@ -93,12 +93,16 @@ build_caddy() {
 		{ cat .build/xcaddy.log; exit 1; }
 }
 
-# The MinIO build is CPU-bound, and the Debian and npm packages mostly
-# download: they run side by side.
+# The MinIO build is CPU-bound, and the Debian, npm and Go module downloads
+# mostly wait on the network: they run side by side. The modules downloaded
+# here serve the Caddy build and the tests.
 install_minio &
 minio_pid=$!
+go mod download &
+modules_pid=$!
 install_debian_packages
 build_js_bundle
+wait "$modules_pid"
 wait "$minio_pid"
 build_caddy
 
