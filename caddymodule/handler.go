@@ -35,7 +35,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			return errOriginNeeded.Write(w, "")
 		}
 		bucket := h.bucketOf(r)
-		pol, err := h.policyFor(r.Context(), bucket)
+		pol, err := h.policies.For(r.Context(), bucket)
 		if err != nil {
 			return h.servePolicyUnavailable(w, r, bucket, err, next)
 		}
@@ -55,7 +55,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.serveActual(w, r, policy.Grant{}, debug, next)
 	}
 	bucket := h.bucketOf(r)
-	pol, err := h.policyFor(r.Context(), bucket)
+	pol, err := h.policies.For(r.Context(), bucket)
 	if err != nil {
 		return h.servePolicyUnavailable(w, r, bucket, err, next)
 	}

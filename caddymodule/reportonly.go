@@ -31,7 +31,7 @@ func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next c
 	}
 
 	bucket := h.bucketOf(r)
-	pol, err := h.policyFor(r.Context(), bucket)
+	pol, err := h.policies.For(r.Context(), bucket)
 	d := decisionRefused // what enforcing does when the policy cannot be read
 	if err == nil {
 		d = decisionOf(pol, pol != nil && allows(pol, r))
