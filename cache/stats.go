@@ -123,6 +123,52 @@ func loadResultName(found bool, err error) string {
 	}
 }
 
+// Add returns the sum of s and o, as the metrics of several caches are
+// summed: every counter and the gauge LoadsInFlight added, and the Loads of
+// each source and result added together, sorted as Stats sorts them. Neither
+// s nor o is changed.
+func (s Stats) Add(o Stats) Stats {
+	sum := s
+	sum.Hits += o.Hits
+	sum.Misses += o.Misses
+	sum.StaleServes += o.StaleServes
+	sum.ErrorServes += o.ErrorServes
+	sum.Evictions += o.Evictions
+	sum.LoadWaits += o.LoadWaits
+	sum.LoadsInFlight += o.LoadsInFlight
+	sum.LoadsRejected += o.LoadsRejected
+	sum.Refreshes.OK += o.Refreshes.OK
+	sum.Refreshes.Error += o.Refreshes.Error
+	sum.Refreshes.Rejected += o.Refreshes.Rejected
+	sum.Loads = addLoads(s.Loads, o.Loads)
+	return sum
+}
+
+// addLoads merges two lists of load counts into a new one, adding the
+// counts of the same source and result.
+func addLoads(a, b []LoadCount) []LoadCount {
+	if len(a)+len(b) == 0 {
+		return nil
+	}
+	all := slices.Concat(a, b)
+	slices.SortFunc(all, compareLoads)
+	sum := all[:1]
+	for _, l := range all[1:] {
+		last := &sum[len(sum)-1]
+		if l.Source == last.Source && l.Result == last.Result {
+			last.Count += l.Count
+		} else {
+			sum = append(sum, l)
+		}
+	}
+	return sum
+}
+
+// compareLoads orders load counts by source, then result.
+func compareLoads(a, b LoadCount) int {
+	return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Result, b.Result))
+}
+
 // Stats returns a snapshot of the cache's counters.
 func (c *Cache[V]) Stats() Stats {
 	s := &c.stats
@@ -144,8 +190,6 @@ func (c *Cache[V]) Stats() Stats {
 		st.Loads = append(st.Loads, LoadCount{Source: k.source, Result: k.result, Count: n})
 	}
 	s.loadsMu.Unlock()
-	slices.SortFunc(st.Loads, func(a, b LoadCount) int {
-		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Result, b.Result))
-	})
+	slices.SortFunc(st.Loads, compareLoads)
 	return st
 }

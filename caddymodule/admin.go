@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,9 +9,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/bucketcors/bucketcors/cache"
+	"github.com/bucketcors/bucketcors/lookup"
 	"github.com/bucketcors/bucketcors/policy"
-	"github.com/bucketcors/bucketcors/source"
 )
 
 func init() {
@@ -101,41 +99,21 @@ func (AdminAPI) servePolicy(w http.ResponseWriter, r *http.Request) error {
 // has none.
 func (h *Handler) describePolicy(r *http.Request, bucket string) (*policy.Policy, effectivePolicy, error) {
 	ans := effectivePolicy{Source: "none", Policy: json.RawMessage("null")}
-	var pol *policy.Policy
-	switch st, ok := h.static[bucket]; {
-	case ok:
-		pol, ans.Source, ans.Version = st.policy, st.source, st.version
-		ans.AgeSeconds = h.now().Sub(st.loadedAt).Seconds()
-	case h.policies != nil:
-		e, err := h.policies.Get(r.Context(), bucket)
-		if err != nil {
-			return nil, ans, err
-		}
-		if e.Found {
-			pol, ans.Source, ans.Version, ans.Stale = e.Value.Policy, e.Source, e.Value.Version, e.Stale()
-			ans.AgeSeconds = h.now().Sub(e.LoadedAt).Seconds()
-			checked := cmp.Or(e.Value.CheckedAt, e.CheckedAt)
-			ans.CheckedAt = &checked
-			if h.store != nil && e.Source == h.store.Name() {
-				ans.ETag = e.Value.Version
-			}
-		}
+	d, err := h.policies.Describe(r.Context(), bucket)
+	if err != nil || d.Policy == nil {
+		return nil, ans, err
 	}
-	if pol == nil && h.defaultPolicy != nil {
-		pol, ans.Source, ans.Version = h.defaultPolicy.policy, "default", h.defaultPolicy.version
-		ans.AgeSeconds = h.now().Sub(h.defaultPolicy.loadedAt).Seconds()
+	ans.Source, ans.Version, ans.ETag, ans.CheckedAt, ans.Stale = d.Source, d.Version, d.ETag, d.CheckedAt, d.Stale
+	ans.AgeSeconds = h.now().Sub(d.LoadedAt).Seconds()
+	if w := d.Policy.Warnings(); w != nil {
+		ans.Warnings = strings.Split(w.Error(), "\n")
 	}
-	if pol != nil {
-		if w := pol.Warnings(); w != nil {
-			ans.Warnings = strings.Split(w.Error(), "\n")
-		}
-		raw, err := pol.Document().MarshalR2JSON()
-		if err != nil {
-			return nil, ans, err
-		}
-		ans.Policy = raw
+	raw, err := d.Policy.Document().MarshalR2JSON()
+	if err != nil {
+		return nil, ans, err
 	}
-	return pol, ans, nil
+	ans.Policy = raw
+	return d.Policy, ans, nil
 }
 
 // serveIndex answers the state of every policy store index in use: [] when
@@ -144,51 +122,28 @@ func (AdminAPI) serveIndex(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use GET", r.Method)}
 	}
-	answers := []source.IndexStatus{}
-	for _, x := range liveIndexes() {
-		answers = append(answers, x.Status())
-	}
 	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(answers)
+	return json.NewEncoder(w).Encode(indexStatuses())
 }
 
 // serveCache drops every cached policy, or one bucket's: the next request
 // reads it again from its sources, the policy store included whatever its
 // index holds.
 func (AdminAPI) serveCache(w http.ResponseWriter, r *http.Request) error {
-	return onEachCache(w, r, http.MethodDelete, "/bucket_cors/cache", http.StatusNoContent,
-		func(c *cache.Cache[source.Result]) { c.InvalidateAll() },
-		func(c *cache.Cache[source.Result], bucket string) { c.Invalidate(bucket) })
-}
-
-// recheckIndex has the handler's store index, if any, confirm bucket (every
-// bucket, for "") with the store on its next load, so that dropping or
-// refreshing a cached policy reads the store even when it was written there
-// by hand since the index's last listing.
-func (h *Handler) recheckIndex(bucket string) {
-	switch {
-	case h.index == nil:
-	case bucket == "":
-		h.index.RecheckAll()
-	default:
-		h.index.Recheck(bucket)
-	}
+	return onEachSources(w, r, http.MethodDelete, "/bucket_cors/cache", http.StatusNoContent, (*lookup.Sources).Invalidate)
 }
 
 // serveRefresh has every cache re-read its policies (or one bucket's) in
 // the background, while the policies it holds keep serving. The answer does
 // not wait for the reads.
 func (AdminAPI) serveRefresh(w http.ResponseWriter, r *http.Request) error {
-	return onEachCache(w, r, http.MethodPost, "/bucket_cors/refresh", http.StatusAccepted,
-		func(c *cache.Cache[source.Result]) { c.RefreshAll() },
-		func(c *cache.Cache[source.Result], bucket string) { c.Refresh(bucket) })
+	return onEachSources(w, r, http.MethodPost, "/bucket_cors/refresh", http.StatusAccepted, (*lookup.Sources).Refresh)
 }
 
-// onEachCache answers an admin request on prefix[/<bucket>] with method:
-// it applies all (no bucket) or one to the cache of every live handler,
-// and answers status.
-func onEachCache(w http.ResponseWriter, r *http.Request, method, prefix string, status int,
-	all func(*cache.Cache[source.Result]), one func(*cache.Cache[source.Result], string)) error {
+// onEachSources answers an admin request on prefix[/<bucket>] with method:
+// it applies apply to the sources of every live handler, with the bucket
+// ("" for every bucket), and answers status.
+func onEachSources(w http.ResponseWriter, r *http.Request, method, prefix string, status int, apply func(*lookup.Sources, string)) error {
 	if r.Method != method {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use %s", r.Method, method)}
 	}
@@ -197,13 +152,8 @@ func onEachCache(w http.ResponseWriter, r *http.Request, method, prefix string, 
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("%q is not a bucket name", bucket)}
 	}
 	for _, h := range liveHandlers() {
-		h.recheckIndex(bucket)
-		switch {
-		case h.policies == nil:
-		case bucket == "":
-			all(h.policies)
-		default:
-			one(h.policies, bucket)
+		if s := h.policies.Sources; s != nil {
+			apply(s, bucket)
 		}
 	}
 	w.WriteHeader(status)

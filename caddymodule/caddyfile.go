@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/bucketcors/bucketcors/lookup"
 	"github.com/bucketcors/bucketcors/policy"
 	"github.com/bucketcors/bucketcors/source"
 )
@@ -264,7 +265,7 @@ func (h *Handler) unmarshalPolicyFile(d *caddyfile.Dispenser) error {
 	if _, dup := h.PolicyFiles[bucket]; dup {
 		return d.Errf("policy_file %s is given twice", bucket)
 	}
-	if _, err := readPolicyFile(path); err != nil {
+	if _, err := lookup.ReadPolicyFile(path); err != nil {
 		return d.WrapErr(err)
 	}
 	if h.PolicyFiles == nil {

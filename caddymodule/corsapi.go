@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/bucketcors/bucketcors/policy"
 	"github.com/bucketcors/bucketcors/s3api"
 	"github.com/bucketcors/bucketcors/source"
 )
@@ -66,50 +64,9 @@ func (h *Handler) provisionCORSAPI() error {
 	}
 	h.corsAPI = &s3api.CORSAPI{
 		Verifier: verifier,
-		Store:    apiStore{h},
-		Fixed:    h.fixedPolicy,
+		Store:    h.policies.Sources,
+		Fixed:    h.policies.Fixed.Policy,
 	}
-	return nil
-}
-
-// apiStore is the policy store as the CORS API uses it: through the index
-// when there is one, so that every change leaves a change record for the
-// other proxies; and every change stored is this proxy's policy at once.
-type apiStore struct{ h *Handler }
-
-// GetPolicy reads the bucket's stored policy.
-func (a apiStore) GetPolicy(ctx context.Context, bucket string) (*policy.Policy, bool, error) {
-	return a.h.store.GetPolicy(ctx, bucket)
-}
-
-// PutPolicy stores the policy and caches it with its new ETag.
-func (a apiStore) PutPolicy(ctx context.Context, bucket string, pol *policy.Policy) error {
-	var etag string
-	var err error
-	if a.h.index != nil {
-		etag, err = a.h.index.PutPolicy(ctx, bucket, pol)
-	} else {
-		etag, err = a.h.store.PutPolicy(ctx, bucket, pol)
-	}
-	if err != nil {
-		return err
-	}
-	a.h.policies.Put(bucket, source.Result{Found: true, Policy: pol, Version: etag, CheckedAt: a.h.now()}, true, a.h.store.Name())
-	return nil
-}
-
-// DeletePolicy deletes the stored policy and drops the cached one.
-func (a apiStore) DeletePolicy(ctx context.Context, bucket string) error {
-	var err error
-	if a.h.index != nil {
-		err = a.h.index.DeletePolicy(ctx, bucket)
-	} else {
-		err = a.h.store.DeletePolicy(ctx, bucket)
-	}
-	if err != nil {
-		return err
-	}
-	a.h.policies.Invalidate(bucket)
 	return nil
 }
 

@@ -35,7 +35,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			return errOriginNeeded.Write(w, "")
 		}
 		bucket := h.bucketOf(r)
-		pol, err := h.policyFor(r.Context(), bucket)
+		pol, err := h.policies.For(r.Context(), bucket)
 		if err != nil {
 			return h.servePolicyUnavailable(w, r, bucket, err, next)
 		}
@@ -55,36 +55,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.serveActual(w, r, policy.Grant{}, debug, next)
 	}
 	bucket := h.bucketOf(r)
-	pol, err := h.policyFor(r.Context(), bucket)
+	pol, err := h.policies.For(r.Context(), bucket)
 	if err != nil {
 		return h.servePolicyUnavailable(w, r, bucket, err, next)
 	}
-	grant := actualGrant(pol, r, origins[0])
+	grant := edge.ActualGrant(pol, r, origins[0])
 	h.count(decisionOf(pol, grant.Allowed))
 	debug := ""
 	if h.Debug {
 		debug = edge.Verdict(pol, r)
 	}
 	return h.serveActual(w, r, grant, debug, next)
-}
-
-// actualGrant judges a request that is not a preflight. One that carries
-// Access-Control-Request-Method or -Headers is judged as a preflight is, as
-// S3 does: the method and headers it names must be allowed too.
-func actualGrant(pol *policy.Policy, r *http.Request, origin string) policy.Grant {
-	if pol == nil {
-		return policy.Grant{}
-	}
-	requestMethod, asksMethod := r.Header["Access-Control-Request-Method"]
-	requestHeaders, asksHeaders := r.Header["Access-Control-Request-Headers"]
-	if !asksMethod && !asksHeaders {
-		return pol.Actual(origin, r.Method)
-	}
-	method := r.Method
-	if asksMethod {
-		method = requestMethod[0]
-	}
-	return pol.Preflight(origin, method, requestHeaders).Grant
 }
 
 // serveActual lets next answer and rewrites the CORS headers of its answer,

@@ -414,8 +414,8 @@ func freePort(t *testing.T) int {
 // useLogger makes l the logger of h and of the cache h shares.
 func useLogger(h *Handler, l *zap.Logger) {
 	h.logger = l
-	if h.shared != nil {
-		h.shared.logger.Store(l)
+	if h.policies.Sources != nil {
+		h.policies.Sources.UseLogger(l)
 	}
 }
 
@@ -424,7 +424,7 @@ func useLogger(h *Handler, l *zap.Logger) {
 func settle(t *testing.T, h *Handler) {
 	t.Helper()
 	deadline := time.Now().Add(testTimeout)
-	for h.policies.Stats().LoadsInFlight > 0 {
+	for h.policies.Sources.Counters().Cache.LoadsInFlight > 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("a policy load is still in flight")
 		}

@@ -46,28 +46,29 @@ func (cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (cacheCollector) Collect(ch chan<- prometheus.Metric) {
-	t, entries := totals()
+	t := totals()
+	c := &t.Cache
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 	gauge := func(d *prometheus.Desc, v int) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v))
 	}
-	counter(hitsDesc, t.hits)
-	counter(missesDesc, t.misses)
-	counter(staleDesc, t.staleServes)
-	counter(errorServesDesc, t.errorServes)
-	counter(evictionsDesc, t.evictions)
-	counter(loadWaitsDesc, t.loadWaits)
-	counter(refreshesDesc, t.refreshes.OK, "ok")
-	counter(refreshesDesc, t.refreshes.Error, "error")
-	counter(refreshesDesc, t.refreshes.Rejected, "rejected")
-	counter(rejectedDesc, t.loadsRejected)
-	for l, n := range t.loads {
-		counter(loadsDesc, n, l.source, l.result)
+	counter(hitsDesc, c.Hits)
+	counter(missesDesc, c.Misses)
+	counter(staleDesc, c.StaleServes)
+	counter(errorServesDesc, c.ErrorServes)
+	counter(evictionsDesc, c.Evictions)
+	counter(loadWaitsDesc, c.LoadWaits)
+	counter(refreshesDesc, c.Refreshes.OK, "ok")
+	counter(refreshesDesc, c.Refreshes.Error, "error")
+	counter(refreshesDesc, c.Refreshes.Rejected, "rejected")
+	counter(rejectedDesc, c.LoadsRejected)
+	for _, l := range c.Loads {
+		counter(loadsDesc, l.Count, l.Source, l.Result)
 	}
-	gauge(inFlightDesc, t.loadsInFlight)
-	gauge(entriesDesc, entries)
+	gauge(inFlightDesc, c.LoadsInFlight)
+	gauge(entriesDesc, t.CacheEntries)
 }
 
 // registerMetrics adds the collectors to a config's registry. Every handler

@@ -1,9 +1,9 @@
 package caddymodule
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
+	"time"
 
-	"github.com/bucketcors/bucketcors/source"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The metrics of the policy stores and their indexes, summed over every
@@ -34,40 +34,22 @@ func (storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (storeCollector) Collect(ch chan<- prometheus.Metric) {
-	t := storeTotalsNow()
+	t := totals()
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
-	ch <- prometheus.MustNewConstMetric(indexEntriesDesc, prometheus.GaugeValue, float64(t.entries))
-	counter(indexSyncsDesc, t.pollsOK, "poll", "ok")
-	counter(indexSyncsDesc, t.pollErrors, "poll", "error")
-	counter(indexSyncsDesc, t.listingsOK, "listing", "ok")
-	counter(indexSyncsDesc, t.listingErrors, "listing", "error")
-	counter(storeRequestsDesc, t.requests.List, "list")
-	counter(storeRequestsDesc, t.requests.Get, "get")
-	counter(storeRequestsDesc, t.requests.Put, "put")
-	counter(storeRequestsDesc, t.requests.Delete, "delete")
+	ch <- prometheus.MustNewConstMetric(indexEntriesDesc, prometheus.GaugeValue, float64(t.IndexEntries))
+	counter(indexSyncsDesc, t.Polls-t.PollErrors, "poll", "ok")
+	counter(indexSyncsDesc, t.PollErrors, "poll", "error")
+	counter(indexSyncsDesc, t.Listings-t.ListingErrors, "listing", "ok")
+	counter(indexSyncsDesc, t.ListingErrors, "listing", "error")
+	counter(storeRequestsDesc, t.StoreRequests.List, "list")
+	counter(storeRequestsDesc, t.StoreRequests.Get, "get")
+	counter(storeRequestsDesc, t.StoreRequests.Put, "put")
+	counter(storeRequestsDesc, t.StoreRequests.Delete, "delete")
 }
 
-// storeTotals are the counters of stores and indexes, summed.
-type storeTotals struct {
-	requests                  source.RequestTotals
-	pollsOK, pollErrors       uint64
-	listingsOK, listingErrors uint64
-	// entries is a gauge: live indexes only.
-	entries int
-}
-
-// add adds the counters of one store and its index (nil for none).
-func (t *storeTotals) add(store *source.Store, index *source.Index) {
-	if store != nil {
-		t.requests = t.requests.Add(store.Requests.Totals())
-	}
-	if index != nil {
-		st := index.Status()
-		t.pollsOK += st.Polls - st.PollErrors
-		t.pollErrors += st.PollErrors
-		t.listingsOK += st.Listings - st.ListingErrors
-		t.listingErrors += st.ListingErrors
-	}
+// observePropagation feeds propagationSeconds.
+func observePropagation(d time.Duration) {
+	propagationSeconds.Observe(d.Seconds())
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/bucketcors/bucketcors/lookup"
 )
 
 // gatherMetrics collects bucketcors' metrics through a registry of their
@@ -69,7 +71,7 @@ func isolateMetrics(t *testing.T) {
 		t.Fatalf("%d handlers of other tests are still live", n)
 	}
 	saved := handlers.retired
-	handlers.retired = cacheTotals{}
+	handlers.retired = lookup.Counters{}
 	var savedDecisions [2][decisionCount]uint64
 	for mode := range decisions {
 		for d := range decisions[mode] {
@@ -88,8 +90,8 @@ func isolateMetrics(t *testing.T) {
 	})
 }
 
-// lookup runs one preflight for bucket: one policy lookup.
-func lookup(t *testing.T, h *Handler, bucket string) {
+// lookUp runs one preflight for bucket: one policy lookup.
+func lookUp(t *testing.T, h *Handler, bucket string) {
 	t.Helper()
 	req := newRequest(t, http.MethodOptions, "http://proxy.example/"+bucket+"/key",
 		"Origin", appOrigin, "Access-Control-Request-Method", "GET")
@@ -119,17 +121,17 @@ func TestMetricsCountCacheLookups(t *testing.T) {
 	}
 }`)
 
-	lookup(t, h, "assets")  // miss, waits for the load: policy_dir has it
-	lookup(t, h, "assets")  // hit
-	lookup(t, h, "assets")  // hit
-	lookup(t, h, "nothing") // miss, waits: no source has it
-	lookup(t, h, "nothing") // hit (negative entry)
-	lookup(t, h, "static")  // the configuration's own: no cache lookup
+	lookUp(t, h, "assets")  // miss, waits for the load: policy_dir has it
+	lookUp(t, h, "assets")  // hit
+	lookUp(t, h, "assets")  // hit
+	lookUp(t, h, "nothing") // miss, waits: no source has it
+	lookUp(t, h, "nothing") // hit (negative entry)
+	lookUp(t, h, "static")  // the configuration's own: no cache lookup
 	writeFile(t, dir, "assets.json", "not a policy")
 	clock.Advance(dirTTL * 12 / 10)
-	lookup(t, h, "assets") // hit past its TTL: served at once, refreshed in the background
+	lookUp(t, h, "assets") // hit past its TTL: served at once, refreshed in the background
 	settle(t, h)           // the refresh fails: the previous policy is kept
-	lookup(t, h, "assets") // stale serve
+	lookUp(t, h, "assets") // stale serve
 
 	want := map[string]float64{
 		"bucketcors_cache_hits_total":                                       4,
@@ -190,8 +192,8 @@ func TestMetricsCountEvictions(t *testing.T) {
 		size 1
 	}
 }`)
-	lookup(t, h, "first")
-	lookup(t, h, "second")
+	lookUp(t, h, "first")
+	lookUp(t, h, "second")
 	got := gatherMetrics(t)
 	if got["bucketcors_cache_evictions_total"] != 1 || got["bucketcors_cache_entries"] != 1 {
 		t.Errorf("evictions = %v, entries = %v; want 1 and 1", got["bucketcors_cache_evictions_total"], got["bucketcors_cache_entries"])

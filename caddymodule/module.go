@@ -1,7 +1,11 @@
 // Package caddymodule is the Caddy glue of bucketcors: the
 // http.handlers.bucket_cors handler, its Caddyfile directive, its admin API
 // and metrics. The policy engine (policy), the cache (cache), the S3
-// protocol (s3api) and the policy sources (source) stand on their own.
+// protocol (s3api), the policy sources (source), the lookup of a bucket's
+// policy over them at run time (lookup) and the HTTP side (edge) stand on
+// their own: this package turns the configuration into their options,
+// keeps the shared lookup.Sources across reloads, and counts for the
+// metrics.
 package caddymodule
 
 import (
@@ -13,10 +17,9 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/bucketcors/bucketcors/cache"
 	"github.com/bucketcors/bucketcors/edge"
+	"github.com/bucketcors/bucketcors/lookup"
 	"github.com/bucketcors/bucketcors/s3api"
-	"github.com/bucketcors/bucketcors/source"
 )
 
 func init() {
@@ -29,7 +32,7 @@ const DefaultBucket = "{http.request.uri.path.0}"
 
 // DefaultPolicyKey is the key of the policy that applies to every bucket that
 // has none of its own.
-const DefaultPolicyKey = "*"
+const DefaultPolicyKey = lookup.DefaultKey
 
 // Handler gives each bucket of an S3-compatible origin its own CORS policy. It
 // answers preflights (every OPTIONS request) itself, and on every other
@@ -97,20 +100,10 @@ type Handler struct {
 // state is a provisioned handler's working parts.
 type state struct {
 	bucketName bucketNamer
-	// static holds the Caddyfile's own policies by bucket; defaultPolicy
-	// is the "*" one.
-	static        map[string]*staticPolicy
-	defaultPolicy *staticPolicy
-	// poolKey names the sharedPolicies this handler holds, if any, and
-	// shared is them; sources to policies below are copied from it.
-	poolKey string
-	shared  *sharedPolicies
-	// sources are read, through policies, in order.
-	sources  []source.Source
-	store    *source.Store
-	index    *source.Index
-	origin   *source.Origin
-	policies *cache.Cache[source.Result]
+	// policies are the configuration's own policies and the sources read
+	// at run time, shared in sharedPool under poolKey ("" for none).
+	policies lookup.Policies
+	poolKey  string
 	corsAPI  *s3api.CORSAPI
 	logger   *zap.Logger
 	// reportOnly is Mode == "report_only"; refusals limits its log lines.
@@ -145,9 +138,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 
-	if err := h.compileStatic(); err != nil {
+	fixed, err := lookup.CompileFixed(h.fixedOptions())
+	if err != nil {
 		return err
 	}
+	h.policies.Fixed = fixed
 	if err := h.provisionShared(); err != nil {
 		return err
 	}
@@ -165,7 +160,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 // Validate checks the configuration that Provision could not reject on its
 // own. It changes nothing.
 func (h *Handler) Validate() error {
-	for bucket := range h.static {
+	for bucket := range h.policies.Fixed.Buckets() {
 		if !validBucketName(bucket) {
 			return fmt.Errorf("policy for bucket %q: not a bucket name; use the bucket's own name, or \"*\" for the default policy", bucket)
 		}

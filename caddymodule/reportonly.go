@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/bucketcors/bucketcors/edge"
-	"github.com/bucketcors/bucketcors/policy"
 )
 
 // serveReportOnly judges a request as ServeHTTP does when it enforces,
@@ -31,10 +30,10 @@ func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next c
 	}
 
 	bucket := h.bucketOf(r)
-	pol, err := h.policyFor(r.Context(), bucket)
+	pol, err := h.policies.For(r.Context(), bucket)
 	d := decisionRefused // what enforcing does when the policy cannot be read
 	if err == nil {
-		d = decisionOf(pol, pol != nil && allows(pol, r))
+		d = decisionOf(pol, pol != nil && edge.Allows(pol, r))
 	}
 	h.count(d)
 	logIt := d == decisionRefused && h.refusals.Due(bucket, strings.Join(r.Header["Origin"], ", "))
@@ -51,15 +50,6 @@ func (h *Handler) serveReportOnly(w http.ResponseWriter, r *http.Request, next c
 		}
 	}
 	return next.ServeHTTP(w, r)
-}
-
-// allows reports whether pol allows r, as enforcing judges it.
-func allows(pol *policy.Policy, r *http.Request) bool {
-	origin, _ := requestOrigin(r.Header["Origin"])
-	if r.Method == http.MethodOptions {
-		return pol.Preflight(origin, r.Header.Get("Access-Control-Request-Method"), r.Header["Access-Control-Request-Headers"]).Allowed
-	}
-	return actualGrant(pol, r, origin).Allowed
 }
 
 // The most bytes of the request's values, and of the verdict, in a log line.

@@ -1,30 +1,15 @@
 package caddymodule
 
 import (
-	"cmp"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
 
-	"github.com/bucketcors/bucketcors/cache"
+	"github.com/bucketcors/bucketcors/lookup"
 	"github.com/bucketcors/bucketcors/source"
-)
-
-// The cache's defaults.
-const (
-	defaultCacheSize   = 10000
-	defaultCacheTTL    = 30 * time.Second
-	defaultCacheStale  = 10 * time.Minute
-	defaultLoadTimeout = 5 * time.Second
-	defaultMaxLoads    = 64
 )
 
 // CacheConfig bounds and times the cache of policies read at run time.
@@ -49,46 +34,20 @@ type CacheConfig struct {
 	MaxLoads int `json:"max_loads,omitempty"`
 }
 
-// sharedPolicies is what outlives a config reload: the sources read at run
-// time and the cache in front of them. Every handler whose sources are the
-// same, in this config or the next, shares one, so that a reload keeps
-// every cached policy and every load in flight.
-type sharedPolicies struct {
-	// logger is the logger of the handler that last took these.
-	logger  atomic.Pointer[zap.Logger]
-	sources []source.Source
-	store   *source.Store
-	// index is the store's index, nil when the store has none (poll off);
-	// stopIndex ends its goroutine, which closes indexDone.
-	index     *source.Index
-	stopIndex context.CancelFunc
-	indexDone chan struct{}
-	origin    *source.Origin
-	policies  *cache.Cache[source.Result]
-	// changedAt holds, by bucket, when a change found by the index was
-	// made, until the load it started swaps the policy in.
-	changedAt sync.Map
-}
-
-// sharedPool holds the sharedPolicies in use, by the identity of their
-// sources and cache settings.
+// sharedPool holds the lookup.Sources in use, by the identity of their
+// sources and cache settings: every handler whose sources are the same, in
+// this config or the next, shares one, so that a reload keeps every cached
+// policy and every load in flight.
 var sharedPool = caddy.NewUsagePool()
+
+// pooledSources are lookup.Sources as sharedPool holds them.
+type pooledSources struct{ *lookup.Sources }
 
 // Destruct stops the store index, closes the idle connections of the S3
 // clients and keeps the counters for the metrics, once no config uses them.
-func (s *sharedPolicies) Destruct() error {
-	if s.stopIndex != nil {
-		s.stopIndex()
-		<-s.indexDone
-	}
-	retireCache(s.policies)
-	retireStore(s.store, s.index)
-	if s.store != nil {
-		source.CloseIdleConnections(s.store.Client)
-	}
-	if s.origin != nil {
-		source.CloseIdleConnections(s.origin.Client)
-	}
+func (p pooledSources) Destruct() error {
+	p.Close()
+	retire(p.Sources)
 	return nil
 }
 
@@ -126,7 +85,7 @@ func (h *Handler) sharedKey() (string, error) {
 	return string(raw), err
 }
 
-// provisionShared takes the sharedPolicies of the handler's sources from
+// provisionShared takes the lookup.Sources of the handler's sources from
 // the pool, making them when no config has them yet.
 func (h *Handler) provisionShared() error {
 	if h.PolicyStore == nil && h.PolicyDir == "" && h.PolicyOrigin == nil {
@@ -136,178 +95,49 @@ func (h *Handler) provisionShared() error {
 	if err != nil {
 		return err
 	}
-	val, _, err := sharedPool.LoadOrNew(key, h.newShared)
+	val, _, err := sharedPool.LoadOrNew(key, func() (caddy.Destructor, error) {
+		s, err := lookup.NewSources(h.sourcesOptions())
+		if err != nil {
+			return nil, err
+		}
+		return pooledSources{s}, nil
+	})
 	if err != nil {
 		return err
 	}
 	h.poolKey = key
-	shared := val.(*sharedPolicies)
-	shared.logger.Store(h.logger)
-	h.shared = shared
-	h.sources, h.store, h.index, h.origin, h.policies = shared.sources, shared.store, shared.index, shared.origin, shared.policies
+	s := val.(pooledSources).Sources
+	s.UseLogger(h.logger)
+	h.policies.Sources = s
 	return nil
 }
 
-// newShared builds the sources and their cache.
-func (h *Handler) newShared() (caddy.Destructor, error) {
-	s := &sharedPolicies{}
-	var errs []error
+// sourcesOptions are the handler's sources and cache settings, with their
+// placeholders resolved.
+func (h *Handler) sourcesOptions() lookup.SourcesOptions {
+	opts := lookup.SourcesOptions{Dir: h.PolicyDir, Logger: h.logger, Now: h.now, OnPropagated: observePropagation}
 	if cfg := h.PolicyStore; cfg != nil {
-		client, err := source.NewS3Client(cfg.resolve(), "policy_store")
-		if cfg.Bucket == "" {
-			err = errors.Join(err, errors.New("policy_store: bucket is needed: the bucket that holds the policy objects"))
+		opts.Store = &lookup.StoreOptions{
+			Endpoint: cfg.resolve(),
+			Bucket:   cfg.Bucket,
+			Prefix:   cfg.Prefix,
+			Poll:     time.Duration(cfg.Poll),
+			Resync:   time.Duration(cfg.Resync),
+			NoIndex:  cfg.NoIndex,
 		}
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			s.store = &source.Store{Client: client, Bucket: cfg.Bucket, Prefix: cfg.Prefix, RequestTimeout: h.loadTimeout()}
-			if cfg.NoIndex {
-				s.sources = append(s.sources, s.store)
-			} else {
-				s.index = h.newIndex(s)
-				s.sources = append(s.sources, s.index)
-			}
-		}
-	}
-	if h.PolicyDir != "" {
-		s.sources = append(s.sources, &source.Dir{Path: h.PolicyDir})
 	}
 	if h.PolicyOrigin != nil {
-		origin, err := source.NewOrigin(h.PolicyOrigin.resolve())
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			s.origin = origin
-			s.sources = append(s.sources, origin)
+		e := h.PolicyOrigin.resolve()
+		opts.Origin = &e
+	}
+	if c := h.Cache; c != nil {
+		opts.Cache = lookup.CacheOptions{
+			Size:        c.Size,
+			TTL:         time.Duration(c.TTL),
+			Stale:       time.Duration(c.Stale),
+			LoadTimeout: time.Duration(c.LoadTimeout),
+			MaxLoads:    c.MaxLoads,
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	var cfg CacheConfig
-	if h.Cache != nil {
-		cfg = *h.Cache
-	}
-	opts := cache.Options{
-		Size:        cmp.Or(cfg.Size, defaultCacheSize),
-		TTL:         cmp.Or(time.Duration(cfg.TTL), defaultCacheTTL),
-		Stale:       cmp.Or(time.Duration(cfg.Stale), defaultCacheStale),
-		LoadTimeout: h.loadTimeout(),
-		MaxLoads:    cmp.Or(cfg.MaxLoads, defaultMaxLoads),
-		Now:         h.now,
-		OnLoadError: func(bucket string, err error, staleServed bool) {
-			s.logger.Load().Warn("reading bucket policy failed",
-				zap.String("bucket", bucket),
-				zap.Error(err),
-				zap.Bool("previous_policy_kept", staleServed))
-		},
-	}
-	load := loadFrom(s.sources, s.held)
-	policies, err := cache.New(opts, func(ctx context.Context, bucket string) (source.Result, string, bool, error) {
-		res, name, found, err := load(ctx, bucket)
-		if found {
-			logWarnings(s.logger.Load(), bucket, res.Policy)
-		}
-		if err == nil {
-			s.swapped(bucket)
-		}
-		return res, name, found, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.policies = policies
-	if s.index != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.stopIndex, s.indexDone = cancel, make(chan struct{})
-		go func() {
-			defer close(s.indexDone)
-			s.index.Run(ctx)
-		}()
-	}
-	return s, nil
-}
-
-// loadTimeout bounds a load of a policy, and each request of the store
-// index.
-func (h *Handler) loadTimeout() time.Duration {
-	var d caddy.Duration
-	if h.Cache != nil {
-		d = h.Cache.LoadTimeout
-	}
-	return cmp.Or(time.Duration(d), defaultLoadTimeout)
-}
-
-// newIndex returns the index of s's store, which trusts itself for a cache
-// TTL after its last sync: past that, loads read the store, and the cache's
-// stale setting governs as without an index.
-func (h *Handler) newIndex(s *sharedPolicies) *source.Index {
-	var ttl time.Duration
-	if h.Cache != nil {
-		ttl = time.Duration(h.Cache.TTL)
-	}
-	cfg := h.PolicyStore
-	return source.NewIndex(s.store, source.IndexOptions{
-		Poll:     time.Duration(cfg.Poll),
-		Resync:   time.Duration(cfg.Resync),
-		Trust:    cmp.Or(ttl, defaultCacheTTL),
-		Now:      h.now,
-		OnChange: s.changed,
-		OnError: func(err error) {
-			s.logger.Load().Warn("policy_store index", zap.Error(err))
-		},
-	})
-}
-
-// held returns what the cache holds for bucket, for a conditional load.
-func (s *sharedPolicies) held(bucket string) source.Held {
-	if s.policies == nil {
-		return source.Held{}
-	}
-	e, ok := s.policies.Peek(bucket)
-	if !ok || !e.Found {
-		return source.Held{}
-	}
-	return source.Held{Source: e.Source, Result: e.Value}
-}
-
-// changed re-reads, in the background, the cached policy of a bucket that
-// the index found changed elsewhere; a bucket not cached here is left to
-// its first load. at is when the change was made (zero when unknown).
-func (s *sharedPolicies) changed(bucket string, at time.Time) {
-	if _, ok := s.policies.Peek(bucket); !ok {
-		return
-	}
-	if !at.IsZero() {
-		s.changedAt.LoadOrStore(bucket, at)
-	}
-	s.policies.Refresh(bucket)
-}
-
-// swapped measures, once a load of bucket succeeded, how long the change
-// that started it took to be enforced here.
-func (s *sharedPolicies) swapped(bucket string) {
-	if at, ok := s.changedAt.LoadAndDelete(bucket); ok {
-		propagationSeconds.Observe(time.Since(at.(time.Time)).Seconds())
-	}
-}
-
-// loadFrom returns the cache's loader over the sources: the first that has
-// a policy for the bucket wins. A document that does not validate is a
-// cache.Rejected error, so that the previous policy stays in use.
-//
-// held tells what the cache holds for a bucket (nil: nothing), so that a
-// source can confirm it without reading it again.
-func loadFrom(sources []source.Source, held func(bucket string) source.Held) cache.LoadFunc[source.Result] {
-	return func(ctx context.Context, bucket string) (source.Result, string, bool, error) {
-		var h source.Held
-		if held != nil {
-			h = held(bucket)
-		}
-		res, name, err := source.First(ctx, sources, bucket, h)
-		if source.IsInvalid(err) {
-			err = cache.Rejected(err)
-		}
-		return res, name, res.Found, err
-	}
+	return opts
 }
