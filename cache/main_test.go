@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/bucketcors/bucketcors/internal/testclock"
 )
 
 // TestMain fails the package's tests when any goroutine, such as a load,
@@ -17,26 +19,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// fakeClock is a clock that moves only when a test advances it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // errSourceDown is what a failing fakeSource returns.
@@ -83,7 +67,7 @@ func noJitter() float64 { return 0.5 }
 
 // testOptions are the options of most tests: a fake clock, TTL 1m with no
 // jitter, stale 5m.
-func testOptions(clock *fakeClock) Options {
+func testOptions(clock *testclock.Clock) Options {
 	return Options{Size: 8, TTL: time.Minute, Stale: 5 * time.Minute, Now: clock.Now, Random: noJitter}
 }
 

@@ -21,6 +21,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/bucketcors/bucketcors/internal/testclock"
 )
 
 // testTimeout bounds every wait of the tests: generous, so that a loaded
@@ -187,7 +189,7 @@ func handlerFromCaddyfile(t *testing.T, block string) *Handler {
 
 // handlerAt is handlerFromCaddyfile with the handler's clock set to clock
 // (nil: the real one).
-func handlerAt(t *testing.T, clock *fakeClock, block string) *Handler {
+func handlerAt(t *testing.T, clock *testclock.Clock, block string) *Handler {
 	t.Helper()
 	parsed := new(Handler)
 	if err := parsed.UnmarshalCaddyfile(caddyfile.NewTestDispenser(block)); err != nil {

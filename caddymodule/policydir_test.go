@@ -5,44 +5,26 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/bucketcors/bucketcors/internal/testclock"
 )
 
-// fakeClock is the cache's clock in a test: it stands still until the test
-// moves it, so that "within the TTL" and "after the TTL" are exact.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // newFakeClock returns a fakeClock at a fixed time, for handlerAt.
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // The TTL of the policy_dir tests.
 const dirTTL = 30 * time.Second
 
 // dirHandler provisions a handler that reads dir with a TTL of dirTTL.
-func dirHandler(t *testing.T, clock *fakeClock, dir string) *Handler {
+func dirHandler(t *testing.T, clock *testclock.Clock, dir string) *Handler {
 	t.Helper()
 	return handlerAt(t, clock, `bucket_cors {
 	policy_dir `+dir+`

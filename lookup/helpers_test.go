@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/bucketcors/bucketcors/policy"
+
+	"github.com/bucketcors/bucketcors/internal/testclock"
 )
 
 // testTimeout bounds every wait of these tests.
@@ -51,25 +52,8 @@ func allowed(pol *policy.Policy) string {
 	return ""
 }
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // writeFile writes a file of dir, failing the test when it cannot.
@@ -90,7 +74,7 @@ func observed() (*zap.Logger, *observer.ObservedLogs) {
 
 // dirSources returns Sources that read dir, on clock, closed when the test
 // ends.
-func dirSources(t *testing.T, clock *fakeClock, dir string, opts SourcesOptions) *Sources {
+func dirSources(t *testing.T, clock *testclock.Clock, dir string, opts SourcesOptions) *Sources {
 	t.Helper()
 	opts.Dir, opts.Now = dir, clock.Now
 	s, err := NewSources(opts)

@@ -9,11 +9,13 @@ import (
 
 	"github.com/bucketcors/bucketcors/cache"
 	"github.com/bucketcors/bucketcors/source"
+
+	"github.com/bucketcors/bucketcors/internal/testclock"
 )
 
 // newPolicies returns Policies with an inline policy for "fixed" and, when
 // withDefault, a default policy; with a folder, Sources that read it.
-func newPolicies(t *testing.T, clock *fakeClock, withDefault bool, dir string) *Policies {
+func newPolicies(t *testing.T, clock *testclock.Clock, withDefault bool, dir string) *Policies {
 	t.Helper()
 	inline := map[string]json.RawMessage{"fixed": json.RawMessage(allowing(fixedOrigin))}
 	if withDefault {

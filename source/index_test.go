@@ -5,7 +5,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,8 @@ import (
 
 	"github.com/bucketcors/bucketcors/internal/testrig"
 	"github.com/bucketcors/bucketcors/policy"
+
+	"github.com/bucketcors/bucketcors/internal/testclock"
 )
 
 const (
@@ -21,25 +22,7 @@ const (
 	docV2 = `<CORSConfiguration><CORSRule><AllowedOrigin>https://beta.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
 )
 
-// testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Now()} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newTestClock() *testclock.Clock { return testclock.New(time.Now()) }
 
 func compile(t *testing.T, doc string) *policy.Policy {
 	t.Helper()
@@ -208,7 +191,7 @@ func TestIndexPolls(t *testing.T) {
 	f.Put(t, "cors/photos.xml", docV1)
 	f.Put(t, "cors/videos.xml", docV1)
 	clock := newTestClock()
-	lagging := &testClock{t: clock.Now().Add(-5 * time.Second)}
+	lagging := testclock.New(clock.Now().Add(-5 * time.Second))
 	var told []string
 	reader := NewIndex(store, IndexOptions{Now: clock.Now, OnChange: func(b string, _ time.Time) { told = append(told, b) }})
 	writer := NewIndex(&Store{Client: store.Client, Bucket: store.Bucket, Prefix: store.Prefix}, IndexOptions{Now: lagging.Now})
