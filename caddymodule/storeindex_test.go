@@ -25,34 +25,12 @@ const (
 	storeDocBeta = `<CORSConfiguration><CORSRule><AllowedOrigin>https://beta.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
 )
 
-// policyStore is a MinIO server with the bucket "policies", and a
-// StoreCounter in front of it that the handlers' policy_store goes
-// through, so that a test counts the handlers' requests; the test writes
-// straight into MinIO, as another writer would.
-type policyStore struct {
-	minio   *testrig.MinIO
-	counter *testrig.StoreCounter
-}
-
-func startPolicyStore(t *testing.T) *policyStore {
-	t.Helper()
-	m := testrig.StartMinIO(t)
-	m.CreateBucket(t, "policies")
-	return &policyStore{minio: m, counter: testrig.StartStoreCounter(t, m.Endpoint)}
-}
-
-// Put stores a policy object straight into MinIO.
-func (p *policyStore) Put(t *testing.T, key, doc string) {
-	t.Helper()
-	p.minio.PutObject(t, "policies", key, []byte(doc), "application/xml")
-}
-
 // indexedHandler returns a handler whose policy_store is p's, read through
 // its counter, with the given policy_store lines, once its index (if any)
 // is ready and its first listing counted. (The index is ready before the
 // listing is: the listing still deletes old change records, a request to
 // the store, before the round is counted.)
-func indexedHandler(t *testing.T, p *policyStore, lines string) *Handler {
+func indexedHandler(t *testing.T, p *testrig.PolicyStore, lines string) *Handler {
 	t.Helper()
 	h := handlerFromCaddyfile(t, fmt.Sprintf(`bucket_cors {
 	policy_store s3 {
@@ -62,7 +40,7 @@ func indexedHandler(t *testing.T, p *policyStore, lines string) *Handler {
 		secret_key %s
 		%s
 	}
-}`, p.counter.URL, p.minio.AccessKey, p.minio.SecretKey, lines))
+}`, p.Counter.URL, p.MinIO.AccessKey, p.MinIO.SecretKey, lines))
 	if _, indexed := h.policies.Sources.IndexStatus(); indexed {
 		waitFor(t, "the index ready", func() bool { st, _ := h.policies.Sources.IndexStatus(); return st.Ready })
 	}
@@ -71,13 +49,7 @@ func indexedHandler(t *testing.T, p *policyStore, lines string) *Handler {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, testTimeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testrig.WaitFor(t, what, testTimeout, ok)
 }
 
 // preflightStatus sends a GET preflight from origin for bucket.
@@ -94,7 +66,7 @@ func preflightStatus(t *testing.T, h *Handler, bucket, origin string) int {
 // TestIndexAdminEndpoint: GET /bucket_cors/index shows each index in use,
 // and [] with poll off.
 func TestIndexAdminEndpoint(t *testing.T) {
-	f := startPolicyStore(t)
+	f := testrig.StartPolicyStore(t, "policies")
 	f.Put(t, "photos.xml", storeDocApp)
 	f.Put(t, "videos.xml", storeDocApp)
 	f.Put(t, "docs.xml", storeDocApp)
@@ -139,26 +111,26 @@ func TestIndexAdminEndpoint(t *testing.T) {
 // when it was checked. (That a change through this proxy's API is cached
 // with its new ETag is lookup's TestCORSAPIStore.)
 func TestIndexedStoreAnswersAndSwapsChanges(t *testing.T) {
-	f := startPolicyStore(t)
+	f := testrig.StartPolicyStore(t, "policies")
 	f.Put(t, "photos.xml", storeDocApp)
 	h := indexedHandler(t, f, "poll 20ms")
 
 	if code := preflightStatus(t, h, "photos", appOrigin); code != http.StatusOK {
 		t.Fatalf("photos: preflight %d, want 200", code)
 	}
-	f.counter.Take()
+	f.Counter.Take()
 	for i := range 20 {
 		if code := preflightStatus(t, h, fmt.Sprintf("made-up-%d", i), appOrigin); code != http.StatusForbidden {
 			t.Fatalf("a made-up bucket: preflight %d, want 403", code)
 		}
 	}
-	if reads := slices.DeleteFunc(f.counter.Take(), func(r testrig.StoreRequest) bool { return r.Kind == testrig.KindList }); len(reads) != 0 {
+	if reads := slices.DeleteFunc(f.Counter.Take(), func(r testrig.StoreRequest) bool { return r.Kind == testrig.KindList }); len(reads) != 0 {
 		t.Errorf("preflights for buckets with no policy read the store: %v", reads)
 	}
 
 	// Another proxy changes photos, straight in MinIO: its requests are
 	// not counted.
-	other := source.NewIndex(&source.Store{Client: f.minio.Client(t), Bucket: "policies"}, source.IndexOptions{})
+	other := source.NewIndex(&source.Store{Client: f.MinIO.Client(t), Bucket: "policies"}, source.IndexOptions{})
 	before := propagationCount(t)
 	pol, err := policy.Read("beta", strings.NewReader(storeDocBeta))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/bucketcors/bucketcors/policy"
 
 	"github.com/bucketcors/bucketcors/internal/testclock"
+	"github.com/bucketcors/bucketcors/internal/testrig"
 )
 
 // testTimeout bounds every wait of these tests.
@@ -93,13 +94,7 @@ func settle(t *testing.T, s *Sources) {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, testTimeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testrig.WaitFor(t, what, testTimeout, ok)
 }
 
 // mustFor returns what p.For answers for bucket, failing the test on an

@@ -12,28 +12,12 @@ import (
 	"github.com/bucketcors/bucketcors/source"
 )
 
-// policyStore is a MinIO server with the bucket "policies", and a
-// StoreCounter in front of it that Sources go through, so that a test
-// counts their requests; the test writes straight into MinIO, as another
-// writer would.
-type policyStore struct {
-	minio   *testrig.MinIO
-	counter *testrig.StoreCounter
-}
-
-func startPolicyStore(t *testing.T) *policyStore {
-	t.Helper()
-	m := testrig.StartMinIO(t)
-	m.CreateBucket(t, "policies")
-	return &policyStore{minio: m, counter: testrig.StartStoreCounter(t, m.Endpoint)}
-}
-
-// sources returns Sources of the store, read through its counter, once
+// storeSources returns Sources of p's store, read through its counter, once
 // their index (if any) is ready.
-func (p *policyStore) sources(t *testing.T, opts SourcesOptions, store StoreOptions) *Sources {
+func storeSources(t *testing.T, p *testrig.PolicyStore, opts SourcesOptions, store StoreOptions) *Sources {
 	t.Helper()
-	store.Endpoint = source.Endpoint{URL: p.counter.URL, AccessKey: p.minio.AccessKey, SecretKey: p.minio.SecretKey}
-	store.Bucket = "policies"
+	store.Endpoint = source.Endpoint{URL: p.Counter.URL, AccessKey: p.MinIO.AccessKey, SecretKey: p.MinIO.SecretKey}
+	store.Bucket = p.Bucket
 	opts.Store = &store
 	s, err := NewSources(opts)
 	if err != nil {
@@ -59,7 +43,7 @@ func readPolicy(t *testing.T, doc string) *policy.Policy {
 // once with its new ETag, and (through the index) leaves a change record
 // for the other proxies; a delete drops it from the store and the cache.
 func TestCORSAPIStore(t *testing.T) {
-	f := startPolicyStore(t)
+	f := testrig.StartPolicyStore(t, "policies")
 	for _, tc := range []struct {
 		name          string
 		noIndex       bool
@@ -69,11 +53,11 @@ func TestCORSAPIStore(t *testing.T) {
 		{"poll off", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := f.sources(t, SourcesOptions{}, StoreOptions{NoIndex: tc.noIndex})
+			s := storeSources(t, f, SourcesOptions{}, StoreOptions{NoIndex: tc.noIndex})
 			ctx := context.Background()
 			bucket := strings.ReplaceAll(tc.name, " ", "-")
 			pol := readPolicy(t, allowingXML(sourceOrigin))
-			f.counter.Take()
+			f.Counter.Take()
 			if err := s.PutPolicy(ctx, bucket, pol); err != nil {
 				t.Fatalf("PutPolicy: %v", err)
 			}
@@ -81,7 +65,7 @@ func TestCORSAPIStore(t *testing.T) {
 			if !ok || !e.Found || e.Value.Policy != pol || e.Value.Version == "" || e.Source != "policy_store" {
 				t.Errorf("after PutPolicy, the cached entry is %+v, want the policy with its ETag from policy_store", e)
 			}
-			wroteRecord := slices.ContainsFunc(f.counter.Take(), func(r testrig.StoreRequest) bool {
+			wroteRecord := slices.ContainsFunc(f.Counter.Take(), func(r testrig.StoreRequest) bool {
 				return r.Kind == testrig.KindPut && strings.HasPrefix(r.Key, ".changes/")
 			})
 			if wroteRecord != tc.changeRecords {
@@ -113,16 +97,16 @@ func TestCORSAPIStore(t *testing.T) {
 // or refreshed; the counters count the index's rounds and entries, the
 // store's requests and the cache's entries.
 func TestIndexedSources(t *testing.T) {
-	f := startPolicyStore(t)
-	f.minio.PutObject(t, "policies", "photos.xml", []byte(allowingXML(sourceOrigin)), "application/xml")
+	f := testrig.StartPolicyStore(t, "policies")
+	f.Put(t, "photos.xml", allowingXML(sourceOrigin))
 	measured := make(chan time.Duration, 10)
-	s := f.sources(t, SourcesOptions{OnPropagated: func(d time.Duration) { measured <- d }}, StoreOptions{Poll: 20 * time.Millisecond})
+	s := storeSources(t, f, SourcesOptions{OnPropagated: func(d time.Duration) { measured <- d }}, StoreOptions{Poll: 20 * time.Millisecond})
 	p := &Policies{Sources: s}
 	if got := allowed(mustFor(t, p, "photos")); got != sourceOrigin {
 		t.Fatalf("photos allows %q, want %q", got, sourceOrigin)
 	}
 
-	other := source.NewIndex(&source.Store{Client: f.minio.Client(t), Bucket: "policies"}, source.IndexOptions{})
+	other := source.NewIndex(&source.Store{Client: f.MinIO.Client(t), Bucket: "policies"}, source.IndexOptions{})
 	if _, err := other.PutPolicy(context.Background(), "photos", readPolicy(t, allowingXML(otherOrigin))); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +127,7 @@ func TestIndexedSources(t *testing.T) {
 		if pol := mustFor(t, p, b); pol != nil {
 			t.Fatalf("%s has a policy before it was written", b)
 		}
-		f.minio.PutObject(t, "policies", b+".xml", []byte(allowingXML(fixedOrigin)), "application/xml")
+		f.Put(t, b+".xml", allowingXML(fixedOrigin))
 	}
 	s.Invalidate("hand-1")
 	if got := allowed(mustFor(t, p, "hand-1")); got != fixedOrigin {
