@@ -11,10 +11,9 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/bucketcors/bucketcors/policy"
-
 	"github.com/bucketcors/bucketcors/internal/testclock"
 	"github.com/bucketcors/bucketcors/internal/testrig"
+	"github.com/bucketcors/bucketcors/policy"
 )
 
 // testTimeout bounds every wait of these tests.

@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/bucketcors/bucketcors/cache"
-	"github.com/bucketcors/bucketcors/source"
-
 	"github.com/bucketcors/bucketcors/internal/testclock"
+	"github.com/bucketcors/bucketcors/source"
 )
 
 // newPolicies returns Policies with an inline policy for "fixed" and, when

@@ -11,10 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/bucketcors/bucketcors/internal/testclock"
 	"github.com/bucketcors/bucketcors/internal/testrig"
 	"github.com/bucketcors/bucketcors/policy"
-
-	"github.com/bucketcors/bucketcors/internal/testclock"
 )
 
 const (
