@@ -320,6 +320,45 @@ func TestIndexListingKeepsWhatLoadsLearntMeanwhile(t *testing.T) {
 	}
 }
 
+// TestIndexListingKeepsAnEditMadeWhileItsPageWasOnTheWay: a policy put
+// after the store answered a listing page that holds its key, but before
+// the index took that page in, keeps its new ETag: the page's older one
+// does not overwrite it.
+func TestIndexListingKeepsAnEditMadeWhileItsPageWasOnTheWay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, store := newStoreRig(t)
+	f.Put(t, "cors/a.xml", docV1)
+	x := NewIndex(store, IndexOptions{})
+	if err := x.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	var etag string
+	f.counter.OnListAnswered(func(n int) {
+		if n == 1 { // the page that lists a.xml with docV1's ETag
+			var err error
+			if etag, err = x.PutPolicy(ctx, "a", compile(t, docV2)); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err := x.Sync(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	f.counter.OnListAnswered(nil)
+	if etag == "" {
+		t.Fatal("no policy was put while the listing's page was on its way")
+	}
+	f.Take()
+	res, err := x.Revalidate(ctx, "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)})
+	if err != nil || !res.Found || res.Version != etag {
+		t.Fatalf("Revalidate(a) = %+v, %v; want the policy put during the listing, version %s", res, err, etag)
+	}
+	if got := f.Take(); len(got) != 0 {
+		t.Errorf("the policy put during the listing was read again (%v): the listing's page overwrote its ETag", got)
+	}
+}
+
 // TestIndexPollsBetweenListingPages: a listing of many pages does not hold
 // up a change made through another proxy: the records are polled between
 // its pages once a poll is due.

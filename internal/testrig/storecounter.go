@@ -40,8 +40,8 @@ type StoreRequest struct {
 // forwards each request with its Host header unchanged, so that a SigV4
 // signature made for the counter's address still verifies. While the
 // target is down it answers 502, as a load balancer in front of a store
-// would. SetDown makes it answer as a store that is down, and OnList
-// runs a test's code in the middle of a listing.
+// would. SetDown makes it answer as a store that is down; OnList and
+// OnListAnswered run a test's code in the middle of a listing.
 type StoreCounter struct {
 	// URL is the counter's base URL, http://127.0.0.1:<port>: the endpoint
 	// to give the client.
@@ -53,6 +53,9 @@ type StoreCounter struct {
 	down   bool // SetDown
 	onList func(n int)
 	lists  int // listings since OnList
+	// onListAnswered and answered are OnListAnswered's hook and count.
+	onListAnswered func(n int)
+	answered       int
 }
 
 // StoreProxy returns a reverse proxy to target (http://host:port), an S3
@@ -90,6 +93,13 @@ func StartStoreCounter(t testing.TB, target string) *StoreCounter {
 		w.WriteHeader(http.StatusBadGateway)
 	}
 	c := &StoreCounter{}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		_, key, _ := strings.Cut(strings.TrimPrefix(resp.Request.URL.Path, "/"), "/")
+		if StoreKind(resp.Request.Method, key, resp.Request.URL.Query()) == KindList {
+			c.listAnswered()
+		}
+		return nil
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := c.record(r)
 		if c.isDown() {
@@ -142,6 +152,18 @@ func (c *StoreCounter) beforeList() {
 	}
 }
 
+// listAnswered calls the OnListAnswered hook, outside the lock.
+func (c *StoreCounter) listAnswered() {
+	c.mu.Lock()
+	hook := c.onListAnswered
+	c.answered++
+	n := c.answered
+	c.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+}
+
 // SetDown has the counter answer every request itself with 503
 // ServiceUnavailable, as a store that is down does, passing none on
 // (true), or pass them on again (false). Requests answered so are recorded
@@ -162,6 +184,18 @@ func (c *StoreCounter) OnList(hook func(n int)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.onList, c.lists = hook, 0
+}
+
+// OnListAnswered has hook called once the store has answered a listing
+// (KindList) request, before the answer is passed on, with the listing's
+// number counted from this call (1 for the first); nil removes it. The hook
+// runs while the client waits for a page the store has already made, so a
+// test can change the store between the page and the client's use of it;
+// it may make requests through the counter.
+func (c *StoreCounter) OnListAnswered(hook func(n int)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onListAnswered, c.answered = hook, 0
 }
 
 // StoreKind classifies a path-style S3 request by its method, object key

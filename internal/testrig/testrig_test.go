@@ -454,6 +454,27 @@ func TestStoreCounter(t *testing.T) {
 		t.Errorf("with the hook: recorded %v, want a list and the hook's put", got)
 	}
 
+	// OnListAnswered: the hook runs once MinIO has made the page, before it
+	// is passed on: the page does not hold the object the hook puts.
+	hooked = nil
+	counter.OnListAnswered(func(n int) {
+		hooked = append(hooked, n)
+		if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("rig"), Key: aws.String("c.xml"), Body: strings.NewReader("<c/>")}); err != nil {
+			t.Error(err)
+		}
+	})
+	out, err = client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("rig")})
+	counter.OnListAnswered(nil)
+	if err != nil || aws.ToInt32(out.KeyCount) != 1 || len(hooked) != 1 || hooked[0] != 1 {
+		t.Errorf("a listing with an after-answer hook that puts c.xml: %v, %d keys, hook called with %v; want 1 key (b.xml) and [1]", err, aws.ToInt32(out.KeyCount), hooked)
+	}
+	if got := CountKinds(counter.Take()); got[KindList] != 1 || got[KindPut] != 1 {
+		t.Errorf("with the after-answer hook: recorded %v, want a list and the hook's put", got)
+	}
+	if _, ok := m.GetObject(t, "rig", "c.xml"); !ok {
+		t.Error("the after-answer hook's put did not reach MinIO")
+	}
+
 	// SetDown: 503 ServiceUnavailable, recorded, nothing passed on; then
 	// MinIO answers again.
 	once := m.Client(t, func(o *s3.Options) { o.BaseEndpoint = aws.String(counter.URL); o.RetryMaxAttempts = 1 })
