@@ -1,21 +1,12 @@
 package testrig
 
 import (
-	"context"
-	"fmt"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 )
-
-// awsTimeout bounds one AWS CLI command; the CLI itself needs about a
-// second to start.
-const awsTimeout = time.Minute
 
 // AWS runs the AWS CLI against endpoint (which must be a loopback URL: the
 // rig sends nothing elsewhere) as `aws --endpoint-url <endpoint> args...`,
@@ -57,20 +48,7 @@ func AWS(t testing.TB, endpoint string, c Credentials, args ...string) (stdout s
 		"AWS_MAX_ATTEMPTS=1",
 		"AWS_RETRY_MODE=standard",
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--endpoint-url", endpoint}, args...)...)
-	cmd.Env = env
-	cmd.Dir = home
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			t.Fatalf("testrig: aws %s did not finish in %v\n%s", strings.Join(args, " "), awsTimeout, errOut.String())
-		}
-		return out.String(), fmt.Errorf("aws %s: %w\n%s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
-	}
-	return out.String(), nil
+	return runCLI(t, "aws", bin, home, env, append([]string{"--endpoint-url", endpoint}, args...))
 }
 
 // AWS runs the AWS CLI against the server with its root credentials; see

@@ -1,20 +1,13 @@
 package testrig
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 )
-
-// s3cmdTimeout bounds one s3cmd command.
-const s3cmdTimeout = time.Minute
 
 // S3cmd runs Debian's s3cmd against endpoint, a plain-http loopback URL
 // (http://127.0.0.1:<port>), with the credentials c, as
@@ -57,18 +50,6 @@ max_retries = 1
 `, c.AccessKey, c.SecretKey, u.Host, u.Host, region)), 0o600); err != nil {
 		t.Fatalf("testrig: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s3cmdTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-c", config}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "HOME=" + home}
-	cmd.Dir = home
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			t.Fatalf("testrig: s3cmd %s did not finish in %v\n%s", strings.Join(args, " "), s3cmdTimeout, errOut.String())
-		}
-		return out.String(), fmt.Errorf("s3cmd %s: %w\n%s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
-	}
-	return out.String(), nil
+	env := []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "HOME=" + home}
+	return runCLI(t, "s3cmd", bin, home, env, append([]string{"-c", config}, args...))
 }

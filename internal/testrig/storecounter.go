@@ -139,28 +139,21 @@ func (c *StoreCounter) isDown() bool {
 	return c.down
 }
 
-// beforeList calls the OnList hook, outside the lock, so that the hook
-// may make requests through the counter.
-func (c *StoreCounter) beforeList() {
-	c.mu.Lock()
-	hook := c.onList
-	c.lists++
-	n := c.lists
-	c.mu.Unlock()
-	if hook != nil {
-		hook(n)
-	}
-}
+// beforeList calls the OnList hook; listAnswered, the OnListAnswered one.
+func (c *StoreCounter) beforeList()   { c.callHook(&c.onList, &c.lists) }
+func (c *StoreCounter) listAnswered() { c.callHook(&c.onListAnswered, &c.answered) }
 
-// listAnswered calls the OnListAnswered hook, outside the lock.
-func (c *StoreCounter) listAnswered() {
+// callHook counts one more listing in *count and calls *hook, if any, with
+// the count, outside the lock, so that the hook may make requests through
+// the counter.
+func (c *StoreCounter) callHook(hook *func(n int), count *int) {
 	c.mu.Lock()
-	hook := c.onListAnswered
-	c.answered++
-	n := c.answered
+	h := *hook
+	*count++
+	n := *count
 	c.mu.Unlock()
-	if hook != nil {
-		hook(n)
+	if h != nil {
+		h(n)
 	}
 }
 
