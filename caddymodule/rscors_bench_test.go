@@ -115,36 +115,27 @@ func BenchmarkAgainstRSCors(b *testing.B) {
 			for k, v := range tc.headers {
 				r.Header.Set(k, v)
 			}
-			b.Run(tc.name+"/"+origins+"/bucketcors", func(b *testing.B) {
-				w := &benchWriter{header: make(http.Header)}
-				b.ReportAllocs()
-				defer reportCPU(b)()
-				for b.Loop() {
-					w.reset()
-					if err := bc.ServeHTTP(w, r, caddyNext); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
 			floor := recordFloor(b, bc, r, caddyNext)
-			b.Run(tc.name+"/"+origins+"/s3-floor", func(b *testing.B) {
-				w := &benchWriter{header: make(http.Header)}
-				b.ReportAllocs()
-				defer reportCPU(b)()
-				for b.Loop() {
-					w.reset()
-					floor.ServeHTTP(w, r)
-				}
-			})
-			b.Run(tc.name+"/"+origins+"/rs-cors", func(b *testing.B) {
-				w := &benchWriter{header: make(http.Header)}
-				b.ReportAllocs()
-				defer reportCPU(b)()
-				for b.Loop() {
-					w.reset()
-					rc.ServeHTTP(w, r)
-				}
-			})
+			for _, impl := range []struct {
+				name  string
+				serve func(http.ResponseWriter) error
+			}{
+				{"bucketcors", func(w http.ResponseWriter) error { return bc.ServeHTTP(w, r, caddyNext) }},
+				{"s3-floor", func(w http.ResponseWriter) error { floor.ServeHTTP(w, r); return nil }},
+				{"rs-cors", func(w http.ResponseWriter) error { rc.ServeHTTP(w, r); return nil }},
+			} {
+				b.Run(tc.name+"/"+origins+"/"+impl.name, func(b *testing.B) {
+					w := &benchWriter{header: make(http.Header)}
+					b.ReportAllocs()
+					defer reportCPU(b)()
+					for b.Loop() {
+						w.reset()
+						if err := impl.serve(w); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 	}
 }
