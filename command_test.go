@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,27 +202,24 @@ func TestCommandExplainBadDocument(t *testing.T) {
 			writeCommandFile(t, dir, "cors.json", tt.doc)
 			t.Chdir(dir)
 			run := runBucketCORS(t, "", "explain", "--policy", "cors.json", "--origin", "https://app.example.com", "--method", "GET")
-			if run.status != 2 || run.stdout != "" {
-				t.Errorf("exit status %d, stdout %q; want 2 and nothing", run.status, run.stdout)
-			}
-			lines := strings.Split(run.stderr, "\n")
-			for _, want := range tt.want {
-				if !slicesHasPrefix(lines, want) {
-					t.Errorf("no line %q in stderr:\n%s", want, run.stderr)
-				}
-			}
+			checkRefused(t, run, tt.want)
 		})
 	}
 }
 
-// slicesHasPrefix reports whether a line of lines starts with prefix.
-func slicesHasPrefix(lines []string, prefix string) bool {
-	for _, l := range lines {
-		if strings.HasPrefix(l, prefix) {
-			return true
+// checkRefused checks that a command refused its input: exit status 2,
+// nothing on stdout, and a stderr line starting with each of lines.
+func checkRefused(t *testing.T, run commandRun, lines []string) {
+	t.Helper()
+	if run.status != 2 || run.stdout != "" {
+		t.Errorf("exit status %d, stdout %q; want 2 and nothing", run.status, run.stdout)
+	}
+	got := strings.Split(run.stderr, "\n")
+	for _, want := range lines {
+		if !slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, want) }) {
+			t.Errorf("no line %q in stderr:\n%s", want, run.stderr)
 		}
 	}
-	return false
 }
 
 func TestCommandUsageErrors(t *testing.T) {
@@ -602,15 +600,7 @@ func TestCommandConvertRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			run := runBucketCORS(t, tt.doc, "convert", "--to", tt.to, "-")
-			if run.status != 2 || run.stdout != "" {
-				t.Errorf("exit status %d, stdout %q; want 2 and nothing", run.status, run.stdout)
-			}
-			lines := strings.Split(run.stderr, "\n")
-			for _, want := range tt.stderr {
-				if !slicesHasPrefix(lines, want) {
-					t.Errorf("no line %q in stderr:\n%s", want, run.stderr)
-				}
-			}
+			checkRefused(t, run, tt.stderr)
 		})
 	}
 }
