@@ -14,7 +14,7 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
-	"github.com/bucketcors/bucketcors/policy"
+	"github.com/bucketcors/bucketcors/internal/testrig"
 )
 
 // commandRun is what one run of `caddy bucket-cors` left.
@@ -540,7 +540,7 @@ func TestCommandConvertRoundTrip(t *testing.T) {
 	 "ExposeHeaders": ["ETag", "x-amz-checksum-crc32"], "MaxAgeSeconds": 0,},
 	{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]},
 ]}`)
-	want := decodeFile(t, src).Rules
+	want := testrig.DecodePolicyFile(t, src).Rules
 	converted := make(map[string]string)
 	for to, name := range dialectFiles {
 		run := runBucketCORS(t, "", "convert", "--to", to, src)
@@ -548,7 +548,7 @@ func TestCommandConvertRoundTrip(t *testing.T) {
 			t.Fatalf("convert --to %s: status %d, stderr %s (%v)", to, run.status, run.stderr, run.err)
 		}
 		converted[to] = writeCommandFile(t, dir, name, run.stdout)
-		doc := decodeFile(t, converted[to])
+		doc := testrig.DecodePolicyFile(t, converted[to])
 		if doc.Dialect.Name() != to || !reflect.DeepEqual(doc.Rules, want) {
 			t.Errorf("convert --to %s gives a %s document with rules\n%+v\nwant\n%+v", to, doc.Dialect.Name(), doc.Rules, want)
 		}
@@ -564,19 +564,6 @@ func TestCommandConvertRoundTrip(t *testing.T) {
 			}
 		}
 	}
-}
-
-func decodeFile(t *testing.T, path string) *policy.Document {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := policy.Decode(path, data)
-	if err != nil {
-		t.Fatalf("%s does not decode: %v", path, err)
-	}
-	return doc
 }
 
 func TestCommandConvertRefuses(t *testing.T) {

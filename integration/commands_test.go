@@ -184,7 +184,7 @@ var convertGoldens = []struct{ dialect, file string }{
 func TestCommandsConvertRoundTrip(t *testing.T) {
 	caddy := testrig.CaddyBinary(t)
 	dir := filepath.Join(commandsDir, "convert")
-	want := decodeCommandFile(t, filepath.Join(dir, "source.json")).Rules
+	want := testrig.DecodePolicyFile(t, filepath.Join(dir, "source.json")).Rules
 	for _, g := range convertGoldens {
 		res := runCaddyCommand(t, caddy, dir, "", "convert", "--to", g.dialect, "source.json")
 		if res.status != 0 || res.stderr != "" {
@@ -233,20 +233,6 @@ func TestCommandsConvertRefuses(t *testing.T) {
 		t.Errorf("convert --to wrangler - < mixed.json: exit status %d, stdout %q, stderr\n%s\nwant 2, nothing, and %q",
 			res.status, res.stdout, res.stderr, want)
 	}
-}
-
-// decodeCommandFile decodes a document of the command tests.
-func decodeCommandFile(t *testing.T, path string) *policy.Document {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := policy.Decode(path, data)
-	if err != nil {
-		t.Fatalf("%s does not decode: %v", path, err)
-	}
-	return doc
 }
 
 // TestCommandsHelp checks that the binary lists the command and its
