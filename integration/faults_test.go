@@ -109,7 +109,7 @@ func TestMinIODownPoliciesServedForStaleWindowErrorsCarryCORSAndAllRecoversOnRes
 	// loaded+ttl+stale.
 	loaded := time.Now()
 	req, _ := http.NewRequest(http.MethodDelete, c.AdminURL()+"/bucket_cors/cache", nil)
-	if r := storeDo(t, req); r.Status != http.StatusNoContent {
+	if r := adminDo(t, req); r.Status != http.StatusNoContent {
 		t.Fatalf("DELETE /bucket_cors/cache: %d %s", r.Status, r.Body)
 	}
 	checkAsBefore("MinIO up, policies read again", stored)

@@ -111,7 +111,7 @@ func (x fleetIndex) lastSync() time.Time {
 func (p *fleetProxy) index(t testing.TB) fleetIndex {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, p.caddy.AdminURL()+"/bucket_cors/index", nil)
-	r := storeDo(t, req)
+	r := adminDo(t, req)
 	if r.Status != http.StatusOK {
 		t.Fatalf("proxy %s: GET /bucket_cors/index: %d %s", p.name, r.Status, r.Body)
 	}

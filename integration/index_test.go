@@ -222,7 +222,7 @@ func TestIndexedStoreThroughCaddy(t *testing.T) {
 
 	var status []source.IndexStatus
 	storeEventually(t, 15*time.Second, "the index ready", func() (bool, string) {
-		r := storeDo(t, mustRequest(t, http.MethodGet, c.AdminURL()+"/bucket_cors/index"))
+		r := adminDo(t, mustRequest(t, http.MethodGet, c.AdminURL()+"/bucket_cors/index"))
 		status = nil
 		_ = json.Unmarshal([]byte(r.Body), &status)
 		return len(status) == 1 && status[0].Ready, r.Body
@@ -264,7 +264,7 @@ func TestIndexedStoreThroughCaddy(t *testing.T) {
 			CheckedAt time.Time `json:"checked_at"`
 		} `json:"handlers"`
 	}
-	r := storeDo(t, mustRequest(t, http.MethodGet, c.AdminURL()+"/bucket_cors/policies/photos"))
+	r := adminDo(t, mustRequest(t, http.MethodGet, c.AdminURL()+"/bucket_cors/policies/photos"))
 	if err := json.Unmarshal([]byte(r.Body), &view); err != nil || len(view.Handlers) != 1 {
 		t.Fatalf("policy view %s: %v", r.Body, err)
 	}

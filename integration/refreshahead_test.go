@@ -570,7 +570,7 @@ http://%s {
 	}
 
 	req, _ := http.NewRequest(http.MethodGet, c.AdminURL()+"/bucket_cors/policies/"+bucket, nil)
-	r := storeDo(t, req)
+	r := adminDo(t, req)
 	if r.Status != http.StatusOK {
 		t.Fatalf("GET /bucket_cors/policies/%s: %d %s", bucket, r.Status, r.Body)
 	}

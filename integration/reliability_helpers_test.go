@@ -323,8 +323,7 @@ func relCheck(t testing.TB, what string, err error) {
 // line of its goroutine profile ("goroutine profile: total N"), and the
 // profile itself.
 func relGoroutines(adminURL string) (int, string, error) {
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Get(adminURL + "/debug/pprof/goroutine?debug=1")
+	resp, err := testrig.AdminClient.Get(adminURL + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
 		return 0, "", err
 	}
@@ -491,8 +490,7 @@ func relLoad(adminURL, caddyfile string) error {
 	}
 	req.Header.Set("Content-Type", "text/caddyfile")
 	req.Header.Set("Cache-Control", "must-revalidate")
-	client := &http.Client{Timeout: time.Minute}
-	resp, err := client.Do(req)
+	resp, err := testrig.AdminClient.Do(req)
 	if err != nil {
 		return err
 	}

@@ -177,7 +177,7 @@ func TestAdminExplainOfALiveCaddy(t *testing.T) {
 
 	post := func(request string) (int, string) {
 		t.Helper()
-		resp, err := http.Post(c.AdminURL()+"/bucket_cors/explain", "application/json", strings.NewReader(request))
+		resp, err := testrig.AdminClient.Post(c.AdminURL()+"/bucket_cors/explain", "application/json", strings.NewReader(request))
 		if err != nil {
 			t.Fatalf("POST explain: %v", err)
 		}

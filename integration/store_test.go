@@ -283,7 +283,7 @@ func TestPolicySourcesOnMinIO(t *testing.T) {
 
 		// ...until the admin API drops the bucket's entry.
 		req, _ := http.NewRequest(http.MethodDelete, c.AdminURL()+"/bucket_cors/cache/"+bucket, nil)
-		if r := storeDo(t, req); r.Status != http.StatusNoContent {
+		if r := adminDo(t, req); r.Status != http.StatusNoContent {
 			t.Fatalf("DELETE /bucket_cors/cache/%s: %d %s, want 204", bucket, r.Status, r.Body)
 		}
 		storeCheckGranted(t, "v2 right after the cache DELETE", betaRead(), storeGrantV2)
@@ -576,7 +576,7 @@ func (a storeAdminAnswer) rules(t testing.TB) []apiRule {
 func storeAdminPolicy(t testing.TB, c *testrig.Caddy, bucket string) storeAdminAnswer {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, c.AdminURL()+"/bucket_cors/policies/"+bucket, nil)
-	r := storeDo(t, req)
+	r := adminDo(t, req)
 	if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("GET /bucket_cors/policies/%s: %d %s %s", bucket, r.Status, r.Header.Get("Content-Type"), r.Body)
 	}

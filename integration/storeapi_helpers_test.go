@@ -65,7 +65,18 @@ type storeResp struct {
 // storeDo sends req and reads the whole answer.
 func storeDo(t testing.TB, req *http.Request) storeResp {
 	t.Helper()
-	resp, err := storeHTTP.Do(req)
+	return storeDoWith(t, storeHTTP, req)
+}
+
+// adminDo sends req to Caddy's admin endpoint and reads the whole answer.
+func adminDo(t testing.TB, req *http.Request) storeResp {
+	t.Helper()
+	return storeDoWith(t, testrig.AdminClient, req)
+}
+
+func storeDoWith(t testing.TB, client *http.Client, req *http.Request) storeResp {
+	t.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
@@ -609,7 +620,7 @@ func storeCheckSigV4(t testing.TB, seen storeSeenRequest, accessKey, secretKey, 
 func storeMetrics(t testing.TB, adminURL string) map[string]float64 {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, adminURL+"/metrics", nil)
-	r := storeDo(t, req)
+	r := adminDo(t, req)
 	if r.Status != http.StatusOK {
 		t.Fatalf("GET %s/metrics: %d %s", adminURL, r.Status, r.Body)
 	}
@@ -661,7 +672,7 @@ func storeForceReload(t testing.TB, c *testrig.Caddy) {
 	}
 	req.Header.Set("Content-Type", "text/caddyfile")
 	req.Header.Set("Cache-Control", "must-revalidate")
-	if r := storeDo(t, req); r.Status != http.StatusOK {
+	if r := adminDo(t, req); r.Status != http.StatusOK {
 		t.Fatalf("POST /load (must-revalidate): %d %s", r.Status, r.Body)
 	}
 }

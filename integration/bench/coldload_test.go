@@ -176,8 +176,7 @@ type cacheMetrics struct {
 // scrapeMetrics reads bucketcors' counters from Caddy's admin /metrics.
 func scrapeMetrics(t testing.TB, adminURL string) cacheMetrics {
 	t.Helper()
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get(adminURL + "/metrics")
+	resp, err := testrig.AdminClient.Get(adminURL + "/metrics")
 	if err != nil {
 		t.Fatalf("GET %s/metrics: %v", adminURL, err)
 	}

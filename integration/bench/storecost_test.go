@@ -180,11 +180,10 @@ func measureStoreCost(t *testing.T, m *testrig.MinIO, policies int, mode string)
 // index of policies entries, synced after since.
 func waitIndexReady(t *testing.T, c *testrig.Caddy, policies int, since time.Time) {
 	t.Helper()
-	client := &http.Client{Timeout: 10 * time.Second}
 	deadline := time.Now().Add(5 * time.Minute)
 	last := ""
 	for time.Now().Before(deadline) {
-		resp, err := client.Get(c.AdminURL() + "/bucket_cors/index")
+		resp, err := testrig.AdminClient.Get(c.AdminURL() + "/bucket_cors/index")
 		if err == nil {
 			var idx []struct {
 				Ready    bool   `json:"ready"`

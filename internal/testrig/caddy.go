@@ -25,6 +25,21 @@ const (
 	caddyStopGrace    = 5 * time.Second
 )
 
+// AdminClient is the client for Caddy's admin endpoint, which the rig uses
+// and tests should use too. It opens a connection per request: Caddy starts a new admin server on every load and
+// shuts the old one down in the background, closing its idle connections,
+// so a kept-alive connection can be closed just as the next request goes
+// out on it. Go resends only a GET after that; a POST fails with EOF.
+var AdminClient = adminClient(time.Minute)
+
+// adminTransport carries every request to the admin endpoint.
+var adminTransport = &http.Transport{DisableKeepAlives: true}
+
+// adminClient returns a client for the admin endpoint with its own timeout.
+func adminClient(timeout time.Duration) *http.Client {
+	return &http.Client{Transport: adminTransport, Timeout: timeout}
+}
+
 // Caddy is a running `caddy run` with a Caddyfile.
 //
 // Its admin endpoint is on a loopback port that the rig picks, given to Caddy
@@ -176,8 +191,7 @@ func (c *Caddy) TryReload(t testing.TB, caddyfile string) error {
 		t.Fatalf("testrig: %v", err)
 	}
 	req.Header.Set("Content-Type", "text/caddyfile")
-	client := &http.Client{Timeout: caddyReadyTimeout}
-	resp, err := client.Do(req)
+	resp, err := adminClient(caddyReadyTimeout).Do(req)
 	if err != nil {
 		t.Fatalf("testrig: POST %s/load: %v\n%s", c.AdminURL(), err, c.logs.String())
 	}
@@ -194,8 +208,7 @@ func (c *Caddy) TryReload(t testing.TB, caddyfile string) error {
 
 // adminReady reports whether the admin endpoint serves the config.
 func (c *Caddy) adminReady() bool {
-	client := &http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get(c.AdminURL() + "/config/")
+	resp, err := adminClient(2 * time.Second).Get(c.AdminURL() + "/config/")
 	if err != nil {
 		return false
 	}
@@ -207,10 +220,9 @@ func (c *Caddy) adminReady() bool {
 // config and waits until each accepts connections. It fails on an address
 // that is not loopback.
 func (c *Caddy) waitListeners() error {
-	client := &http.Client{Timeout: 5 * time.Second}
 	// The whole config, as a path into it answers 400 when there is no
 	// http app.
-	resp, err := client.Get(c.AdminURL() + "/config/")
+	resp, err := adminClient(5 * time.Second).Get(c.AdminURL() + "/config/")
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -194,6 +195,26 @@ http://%s {
 	}
 	if code, body := get(t, c.AdminURL()+"/config/"); code != 200 || !strings.Contains(body, `"127.0.0.1:`) {
 		t.Errorf("admin /config/: %d %s", code, body)
+	}
+
+	// Caddy closes the old admin server's idle connections after a load, so
+	// the admin client must not keep one for the next request.
+	for i := range 2 {
+		var reused bool
+		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused }}
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, c.AdminURL()+"/config/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := AdminClient.Do(req)
+		if err != nil {
+			t.Fatalf("AdminClient GET /config/: %v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if reused {
+			t.Errorf("AdminClient request %d reused a connection", i+1)
+		}
 	}
 
 	c.Reload(t, caddyfile("reloaded"))
