@@ -294,23 +294,8 @@ func TestIndexListingKeepsWhatLoadsLearntMeanwhile(t *testing.T) {
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	var etag string
-	f.counter.OnList(func(page int) {
-		if page == 2 { // a.xml and b.xml are listed already
-			var err error
-			if etag, err = x.PutPolicy(ctx, "a", compile(t, docV2)); err != nil {
-				t.Error(err)
-			}
-		}
-	})
-	if err := x.Sync(ctx, true); err != nil {
-		t.Fatal(err)
-	}
-	f.counter.OnList(nil)
-	if etag == "" {
-		t.Fatal("no policy was put during the listing: it was listed in one page")
-	}
-	checkIndexKeeps(t, f, x, etag)
+	// Page 2 is asked for when a.xml and b.xml are listed already.
+	checkListingKeepsAPut(t, f, x, f.counter.OnList, 2, "during the listing: it was listed in one page")
 }
 
 // TestIndexListingKeepsAnEditMadeWhileItsPageWasOnTheWay: a policy put
@@ -326,9 +311,20 @@ func TestIndexListingKeepsAnEditMadeWhileItsPageWasOnTheWay(t *testing.T) {
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
+	// Page 1 lists a.xml with docV1's ETag.
+	checkListingKeepsAPut(t, f, x, f.counter.OnListAnswered, 1, "while the listing's page was on its way")
+}
+
+// checkListingKeepsAPut runs a full sync of x whose listing hook, set with
+// setHook, puts docV2 as a's policy when called with n (when says where, for
+// the failure). It then checks that x confirms that policy at its new ETag
+// without a request to the store: the listing left the ETag alone.
+func checkListingKeepsAPut(t *testing.T, f *storeRig, x *Index, setHook func(func(int)), n int, when string) {
+	t.Helper()
+	ctx := context.Background()
 	var etag string
-	f.counter.OnListAnswered(func(n int) {
-		if n == 1 { // the page that lists a.xml with docV1's ETag
+	setHook(func(i int) {
+		if i == n {
 			var err error
 			if etag, err = x.PutPolicy(ctx, "a", compile(t, docV2)); err != nil {
 				t.Error(err)
@@ -338,20 +334,12 @@ func TestIndexListingKeepsAnEditMadeWhileItsPageWasOnTheWay(t *testing.T) {
 	if err := x.Sync(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	f.counter.OnListAnswered(nil)
+	setHook(nil)
 	if etag == "" {
-		t.Fatal("no policy was put while the listing's page was on its way")
+		t.Fatalf("no policy was put %s", when)
 	}
-	checkIndexKeeps(t, f, x, etag)
-}
-
-// checkIndexKeeps checks that x confirms a's policy at version etag (put
-// during a listing) without a request to the store: the listing left its
-// ETag alone.
-func checkIndexKeeps(t *testing.T, f *storeRig, x *Index, etag string) {
-	t.Helper()
 	f.Take()
-	res, err := x.Revalidate(context.Background(), "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)})
+	res, err := x.Revalidate(ctx, "a", Result{Found: true, Version: etag, Policy: compile(t, docV2)})
 	if err != nil || !res.Found || res.Version != etag {
 		t.Fatalf("Revalidate(a) = %+v, %v; want the policy put during the listing, version %s", res, err, etag)
 	}
